@@ -1,0 +1,69 @@
+# AIRollout: every target installs what it needs, so each works on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+SCENARIOS ?= ../shared/scenarios
+PURE := operator/airollout/api operator/airollout/rollout operator/airollout/analysis \
+        operator/airollout/judge operator/airollout/sim
+
+.PHONY: help install tools lint format crds test test-unit test-cluster test-e2e \
+        bench bench-decisions bench-harness demo cluster-up cluster-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet uv
+	uv sync --frozen
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv with the project installed editable
+
+tools: ## build or reuse the control plane, kwok, helm and Prometheus (cached by version)
+	hack/build-tools.sh
+
+lint: install ## ruff, mypy (strict on pure packages) and the import-layering contract
+	$(VENV)/bin/ruff check operator tests hack
+	$(VENV)/bin/ruff format --check operator tests hack
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: install ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix operator tests hack
+	$(VENV)/bin/ruff format operator tests hack
+
+crds: install ## regenerate crds/ from the pydantic models
+	$(PY) -m airollout.api.crd --write crds
+
+test-unit: install ## unit tests only: no cluster, seconds
+	$(PY) -m pytest -m unit tests/unit
+
+test-cluster: install tools ## tests against the real control plane
+	$(PY) -m pytest -m cluster tests/cluster
+
+test-e2e: install tools ## cluster + Prometheus + simulated workload
+	$(PY) -m pytest -m e2e tests/e2e
+
+test: lint tools ## lint, then every test
+	$(PY) -m pytest tests
+
+bench: bench-decisions bench-harness ## every benchmark; prints its figures
+
+bench-decisions: install ## decision quality of each judge on the scenario folder
+	$(VENV)/bin/airollout bench decisions $(SCENARIOS)
+
+bench-harness: install ## cold build time (when it builds) and cluster start time
+	hack/bench-harness.sh
+
+cluster-up: tools ## start the local cluster; prints export lines
+	@hack/cluster.sh up
+
+cluster-down: ## stop the local cluster
+	@hack/cluster.sh down
+
+demo: install tools ## bring up the local cluster and run the demo rollout
+	hack/demo.sh
+
+clean: ## remove the virtualenv and caches (not the built binaries)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Metric evaluation: hard bounds and anytime-valid canary-versus-stable statistics. Pure."""

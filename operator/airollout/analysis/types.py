@@ -1,0 +1,109 @@
+"""Typed inputs and results of metric analysis; the contract between analysis and judges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Version(StrEnum):
+    CANARY = "canary"
+    STABLE = "stable"
+
+
+class MetricKind(StrEnum):
+    """How a metric's samples are read: counts of failures, a latency histogram, or a gauge."""
+
+    ERROR_RATE = "errorRate"
+    LATENCY = "latency"
+    GAUGE = "gauge"
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Request counts per latency bucket, as Prometheus exports them but not cumulative.
+
+    `edges[i]` is the upper bound (`le`) of bucket i in the metric's unit; the last edge is
+    `math.inf`. `counts[i]` is the number of requests that fell in bucket i.
+    """
+
+    edges: tuple[float, ...]
+    counts: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What one version showed for one metric over one observation step.
+
+    Any field may be None (missing) or NaN; analysis treats both as no data, never as healthy.
+    """
+
+    requests: float | None = None
+    errors: float | None = None
+    histogram: Histogram | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One observation step of both versions, keyed by metric name."""
+
+    start_s: float  # seconds since the current slice's traffic change (warmup is measured here)
+    duration_s: float
+    canary: Mapping[str, Sample]
+    stable: Mapping[str, Sample]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricCheck:
+    """One metric to judge: an optional hard bound and an optional canary-vs-stable test."""
+
+    name: str
+    kind: MetricKind
+    max: float | None = None
+    min: float | None = None
+    quantile: float = 0.99  # for LATENCY: the quantile the bound applies to
+    compare_baseline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """Everything analysis needs besides the data; the same for every judge in a benchmark."""
+
+    metrics: tuple[MetricCheck, ...]
+    warmup_s: float = 15.0
+    alpha: float = 0.01  # false-alarm level of the sequential tests, held however often we look
+    tolerance: float = 0.1  # relative difference from stable that counts as harmless
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_YET = "not-yet"  # too little evidence either way: never read as healthy
+    NO_DATA = "no-data"
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """One check on one metric, with what a person needs to audit it."""
+
+    test: str  # e.g. "bound", "msprt-rate-ratio"
+    outcome: Outcome
+    statistic: float | None
+    threshold: float | None
+    evidence: float | None  # e.g. the e-value (likelihood ratio) of a sequential test
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricResult:
+    name: str
+    kind: MetricKind
+    canary_value: float | None
+    stable_value: float | None
+    canary_n: float  # sample size behind canary_value (requests)
+    stable_n: float
+    bound: TestResult | None
+    comparison: TestResult | None
+    extra: Mapping[str, float] = field(default_factory=dict)

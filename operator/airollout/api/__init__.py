@@ -1,0 +1,1 @@
+"""The AIRollout resource: pydantic models of spec and status, CRD schema and validation."""

@@ -1,0 +1,1 @@
+"""Benchmarks: decision quality against peer baselines, operator scale."""

@@ -1,0 +1,1 @@
+"""kopf handlers and the thin Kubernetes I/O around the pure state machine."""

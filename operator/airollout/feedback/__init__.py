@@ -1,0 +1,1 @@
+"""Decision log, outcome labels and threshold calibration."""

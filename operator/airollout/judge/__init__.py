@@ -1,0 +1,1 @@
+"""Judges (rules and statistics, LLM) and the policy that combines them."""

@@ -1,0 +1,1 @@
+"""Artifact promotion: the confidence score the promotion Job computes."""

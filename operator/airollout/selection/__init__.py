@@ -1,0 +1,1 @@
+"""Test selection: the logic the selection Job runs."""

@@ -1,0 +1,1 @@
+"""Scenario files (format v1), the window simulator and the simulated workload."""

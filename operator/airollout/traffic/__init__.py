@@ -1,0 +1,1 @@
+"""Traffic routers: move the canary's share of traffic (replica ratio first)."""

@@ -1,0 +1,1 @@
+"""HTTP: the Argo Rollouts web-metric endpoint, health and /metrics."""
