@@ -1,0 +1,58 @@
+"""The AIRollout status: everything the operator needs to resume after a crash (invariant 5)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class Phase(StrEnum):
+    PENDING = "Pending"
+    SELECTING = "Selecting"
+    EVALUATING = "Evaluating"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    BLOCKED = "Blocked"
+    PROGRESSING = "Progressing"
+    PAUSED = "Paused"
+    PROMOTING = "Promoting"
+    SUCCEEDED = "Succeeded"
+    ROLLED_BACK = "RolledBack"
+    FAILED = "Failed"
+
+
+TERMINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED})
+
+
+class CamelModel(BaseModel):
+    """Python names in snake_case, Kubernetes names in camelCase."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Condition(CamelModel):
+    type: str
+    status: str  # "True" | "False" | "Unknown"
+    reason: str
+    message: str
+    observed_generation: int | None = None
+    last_transition_time: str | None = None
+
+
+class AIRolloutStatus(CamelModel):
+    observed_generation: int | None = None
+    phase: Phase = Phase.PENDING
+    slice: int | None = None  # index into spec.traffic.slices
+    weight: int = Field(default=0, ge=0, le=100)
+    windows_at_slice: int = 0  # analysis windows judged at the current slice
+    slice_started_at: str | None = None  # RFC 3339: when the current weight was applied
+    hold_since: str | None = None
+    applied_step: str | None = None  # key of the last traffic change applied: "g<gen>-s<slice>"
+    message: str = ""
+    decisions: list[dict[str, Any]] = Field(default_factory=list)  # last records, capped
+    evidence: dict[str, Any] = Field(default_factory=dict)  # judge state carried across windows
+    test_plan: dict[str, Any] | None = None
+    promotion: dict[str, Any] | None = None
+    conditions: list[Condition] = Field(default_factory=list)
