@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
-from airollout.analysis.types import MetricResult
+from airollout.analysis.types import AnalysisSettings, MetricResult, Observation
 
 
 class Action(StrEnum):
@@ -56,3 +57,23 @@ class Verdict:
     metrics: tuple[MetricResult, ...]
     opinions: tuple[Opinion, ...]
     overrides: tuple[str, ...] = ()  # safety rules that changed a judge's answer, in words
+
+
+class Judge(Protocol):
+    """A judge decides once per analysis window, carrying its evidence across windows.
+
+    `state` is JSON-serialisable (it is kept in the resource's status so a restarted operator
+    resumes the same sequential test) and is never mutated: `decide` returns a new one.
+    """
+
+    name: str
+
+    def initial_state(self, settings: AnalysisSettings) -> dict[str, Any]: ...
+
+    def decide(
+        self,
+        settings: AnalysisSettings,
+        state: Mapping[str, Any],
+        context: DecisionContext,
+        window: Sequence[Observation],
+    ) -> tuple[Verdict, dict[str, Any]]: ...
