@@ -1,0 +1,58 @@
+"""The import-layering contract really fails when a pure package reaches for I/O."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint_imports_on_copy(
+    tmp_path: Path, module: str, source: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the project's contract over a copy of the package with one module added."""
+    shutil.copytree(REPO / "operator" / "airollout", tmp_path / "airollout")
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / (module.replace(".", "/") + ".py")
+    target.write_text(source)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        ("airollout.analysis.probe", "kubernetes"),
+        ("airollout.rollout.probe", "kopf"),
+        ("airollout.judge.probe", "urllib3"),
+        ("airollout.api.probe", "airollout.controller"),
+    ],
+)
+def test_pure_package_importing_io_breaks_the_contract(
+    tmp_path: Path, module: str, forbidden: str
+) -> None:
+    result = _lint_imports_on_copy(tmp_path, module, f"import {forbidden}\n")
+    assert result.returncode != 0, result.stdout
+    assert "BROKEN" in result.stdout
+    assert f"{module} -> {forbidden}" in result.stdout
+
+
+def test_controller_may_import_kubernetes(tmp_path: Path) -> None:
+    result = _lint_imports_on_copy(tmp_path, "airollout.controller.probe", "import kubernetes\n")
+    assert result.returncode == 0, result.stdout
