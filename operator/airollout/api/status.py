@@ -41,9 +41,24 @@ class Condition(CamelModel):
     last_transition_time: str | None = None
 
 
+class AnalysisWindow(CamelModel):
+    """The analysis window open at the current slice, kept so a restart resumes it."""
+
+    key: str
+    start: str  # RFC 3339
+    end: str
+    judging: bool = False  # the judge has been asked; its verdict is awaited
+
+
 class AIRolloutStatus(CamelModel):
     observed_generation: int | None = None
     phase: Phase = Phase.PENDING
+    reason: str = ""  # CamelCase cause of the current phase, as the conditions show it
+    paused_from: Phase | None = None  # the phase a resume returns to
+    blocked_by: str | None = None  # the AIRollout that owns the same target
+    awaiting: str | None = None  # key of the action whose acknowledgement is awaited
+    window: AnalysisWindow | None = None  # the open analysis window at the current slice
+    window_seq: int = 0  # windows opened this generation; keeps window keys unique
     slice: int | None = None  # index into spec.traffic.slices
     weight: int = Field(default=0, ge=0, le=100)
     windows_at_slice: int = 0  # analysis windows judged at the current slice
