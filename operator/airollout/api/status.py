@@ -66,8 +66,84 @@ class AIRolloutStatus(CamelModel):
     hold_since: str | None = None
     applied_step: str | None = None  # key of the last traffic change applied: "g<gen>-s<slice>"
     message: str = ""
+    last_decision: str | None = None  # newest record's action and one line, for `kubectl get`
     decisions: list[dict[str, Any]] = Field(default_factory=list)  # last records, capped
     evidence: dict[str, Any] = Field(default_factory=dict)  # judge state carried across windows
     test_plan: dict[str, Any] | None = None
     promotion: dict[str, Any] | None = None
     conditions: list[Condition] = Field(default_factory=list)
+
+
+# Typed shapes of the free-form status fields above. The fields stay dicts so the state
+# machine can store what it holds without a conversion step; these models build and read
+# them, and the CRD describes them (keeping unknown keys, so nothing is pruned).
+
+
+class CheckRecord(CamelModel):
+    test: str
+    outcome: str
+    statistic: float | None = None
+    threshold: float | None = None
+    evidence: float | None = None
+    message: str = ""
+
+
+class MetricRecord(CamelModel):
+    name: str
+    kind: str
+    canary_value: float | None = None
+    stable_value: float | None = None
+    canary_n: float = 0.0
+    stable_n: float = 0.0
+    bound: CheckRecord | None = None
+    comparison: CheckRecord | None = None
+
+
+class OpinionRecord(CamelModel):
+    judge: str
+    action: str | None = None  # None: the judge gave no usable answer (see error)
+    reasoning: str = ""
+    model: str | None = None
+    latency_seconds: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    error: str | None = None
+
+
+class DecisionRecord(CamelModel):
+    """One verdict in the audit trail: what was seen, who said what, and what was done."""
+
+    time: str  # RFC 3339
+    action: str  # proceed | hold | rollback
+    reasoning: str
+    revision: str | None = None
+    slice: int | None = None
+    weight: int = Field(default=0, ge=0, le=100)
+    window: int | None = None
+    metrics: list[MetricRecord] = Field(default_factory=list)
+    opinions: list[OpinionRecord] = Field(default_factory=list)
+    overrides: list[str] = Field(default_factory=list)
+
+
+class TestPlan(CamelModel):
+    """What the selection Job decided to run for this change."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    suites: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
+class PromotionDecision(StrEnum):
+    AUTO_PROMOTE = "auto-promote"
+    MANUAL_REVIEW = "manual-review"
+    BLOCK = "block"
+
+
+class PromotionResult(CamelModel):
+    """The promotion Job's confidence score and what the thresholds made of it."""
+
+    score: float = Field(ge=0, le=1)
+    decision: PromotionDecision
+    reasons: list[str] = Field(default_factory=list)
