@@ -1,0 +1,285 @@
+"""The LLM judge: one chat completion per window against any OpenAI-compatible endpoint.
+
+The client's own retries are off (`max_retries=0`): retries happen here, where they are
+bounded by an attempt count and a total deadline, honour `Retry-After`, and can be tested
+with an injected sleep. Whatever goes wrong, the judge returns an `Opinion` with no action
+and the reason in `error`; it never raises to the caller (safety invariant 3 lets the rules
+decision stand). The API key is held out of reprs, prompts, errors and logs (invariant 6).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from airollout.judge.prompt import PastDecision, build_messages, redact
+from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
+
+log = logging.getLogger(__name__)
+
+REASONING_MAX_CHARS = 2000
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+class LLMAnswer(BaseModel):
+    """The only answer shape accepted from the model; anything else is ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    action: Literal["proceed", "hold", "rollback"]
+    reasoning: str = Field(max_length=REASONING_MAX_CHARS)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+ANSWER_FORMAT: ResponseFormatJSONSchema = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "rollout_verdict",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": ["proceed", "hold", "rollback"]},
+                "reasoning": {"type": "string"},
+                "confidence": {"type": ["number", "null"]},
+            },
+            "required": ["action", "reasoning", "confidence"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LLMSettings:
+    """Where and how to ask. `api_key` is the value itself, read from a Secret or env var."""
+
+    model: str
+    base_url: str | None = None
+    api_key: str = field(default="", repr=False)
+    timeout_s: float = 20.0  # one request
+    deadline_s: float = 60.0  # every attempt and every wait together
+    max_attempts: int = 4
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 8.0
+    retry_after_max_s: float = 30.0  # a server asking for longer is not waited for longer
+    structured_output: bool = True  # send response_format json_schema (dropped on HTTP 400)
+
+
+def api_key_from_env(variable: str) -> str:
+    """The key held in environment variable `variable`, or "" when unset."""
+    return os.environ.get(variable, "")
+
+
+class InvalidAnswerError(ValueError):
+    """The model's content is not one valid answer object."""
+
+
+def parse_answer(content: str) -> LLMAnswer:
+    """The answer in `content`: plain JSON, or the first JSON object inside prose or a fence."""
+    text = content.strip()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        match = _JSON_OBJECT.search(text)
+        if match is None:
+            raise InvalidAnswerError("malformed answer: no JSON object in the content") from None
+        try:
+            data = json.loads(match.group(0))
+        except json.JSONDecodeError as exc:
+            raise InvalidAnswerError(f"malformed answer: invalid JSON ({exc.msg})") from None
+    try:
+        return LLMAnswer.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidAnswerError(f"answer fails the schema: {problems}") from None
+
+
+def retry_after_s(headers: Mapping[str, str], now: float) -> float | None:
+    """The wait a server asked for: `retry-after-ms`, or `Retry-After` in seconds or a date."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    message: str
+    retryable: bool
+    status: int | None = None
+    wait_s: float | None = None  # what the server asked for, if it did
+
+
+class LLMJudge:
+    """Asks the model for an action; see the module docstring for the failure contract."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self._sleep, self._clock, self._wall_clock, self._jitter = sleep, clock, wall_clock, jitter
+        self._client = openai.OpenAI(
+            base_url=settings.base_url,
+            api_key=settings.api_key or "not-needed",  # local servers often take no key
+            timeout=settings.timeout_s,
+            max_retries=0,
+        )
+
+    def opinion(
+        self, context: DecisionContext, rules: Verdict, history: Sequence[PastDecision] = ()
+    ) -> Opinion:
+        """The LLM's opinion on this window, given the rules verdict and recent history."""
+        return self.ask(build_messages(context, rules, history, self._secrets()))
+
+    def ask(self, messages: Sequence[Mapping[str, str]]) -> Opinion:
+        started = self._clock()
+        try:
+            return self._ask_with_retries(messages, started)
+        except Exception as exc:  # invariant 3: no failure of this judge reaches the caller
+            return self._failed(f"unexpected {type(exc).__name__}: {exc}", started)
+
+    def _ask_with_retries(self, messages: Sequence[Mapping[str, str]], started: float) -> Opinion:
+        deadline = started + self.settings.deadline_s
+        use_schema = self.settings.structured_output
+        for attempt in range(1, self.settings.max_attempts + 1):
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                break
+            outcome = self._attempt(messages, min(self.settings.timeout_s, remaining), use_schema)
+            if isinstance(outcome, ChatCompletion):
+                return self._read(outcome, started)
+            if use_schema and outcome.status == 400:
+                use_schema = False  # the server may not know json_schema; ask for plain JSON
+                continue
+            if not outcome.retryable or attempt == self.settings.max_attempts:
+                return self._failed(f"{outcome.message} (attempt {attempt})", started)
+            wait = self._wait_s(attempt, outcome)
+            if self._clock() + wait >= deadline:
+                return self._failed(
+                    f"{outcome.message}; retrying after {wait:.1f}s would pass the "
+                    f"{self.settings.deadline_s:g}s deadline (attempt {attempt})",
+                    started,
+                )
+            log.info(
+                "LLM attempt %d failed (%s); retrying in %.2fs", attempt, outcome.message, wait
+            )
+            self._sleep(wait)
+        return self._failed(f"deadline of {self.settings.deadline_s:g}s passed", started)
+
+    def _attempt(
+        self, messages: Sequence[Mapping[str, str]], timeout_s: float, use_schema: bool
+    ) -> ChatCompletion | _Failure:
+        try:
+            return self._client.chat.completions.create(
+                model=self.settings.model,
+                messages=cast("list[ChatCompletionMessageParam]", list(messages)),
+                response_format=ANSWER_FORMAT if use_schema else openai.omit,
+                temperature=0,
+                timeout=timeout_s,
+            )
+        except openai.APITimeoutError:
+            return _Failure(f"timed out after {timeout_s:.1f}s", retryable=True)
+        except openai.APIConnectionError as exc:
+            return _Failure(f"connection error: {exc}", retryable=True)
+        except openai.APIStatusError as exc:
+            status = exc.response.status_code
+            return _Failure(
+                f"HTTP {status}: {exc.message}",
+                retryable=status in RETRYABLE_STATUS or status >= 500,
+                status=status,
+                wait_s=retry_after_s(exc.response.headers, self._wall_clock()),
+            )
+        except openai.OpenAIError as exc:  # e.g. a body that is not a completion at all
+            return _Failure(f"invalid response: {type(exc).__name__}: {exc}", retryable=False)
+        except ValueError as exc:  # the client decodes the body itself; it may not be JSON
+            return _Failure(f"malformed response body: {exc}", retryable=False)
+
+    def _wait_s(self, attempt: int, failure: _Failure) -> float:
+        if failure.wait_s is not None:
+            return min(failure.wait_s, self.settings.retry_after_max_s)
+        ceiling = min(
+            self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0 ** (attempt - 1)
+        )
+        return ceiling * (0.5 + 0.5 * self._jitter())  # jitter spreads retries of many rollouts
+
+    def _read(self, response: ChatCompletion, started: float) -> Opinion:
+        usage = response.usage
+        accounting: dict[str, Any] = {
+            "model": response.model or self.settings.model,
+            "latency_s": self._clock() - started,
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "completion_tokens": usage.completion_tokens if usage else None,
+        }
+        if not response.choices:
+            return self._unusable("no choices in the response", accounting)
+        message = response.choices[0].message
+        if message.refusal:
+            return self._unusable(f"refused: {message.refusal}", accounting)
+        if not message.content:
+            return self._unusable("empty answer", accounting)
+        try:
+            answer = parse_answer(message.content)
+        except InvalidAnswerError as exc:
+            return self._unusable(str(exc), accounting)
+        confidence = "" if answer.confidence is None else f" (confidence {answer.confidence:g})"
+        return Opinion(
+            judge=self.name,
+            action=Action(answer.action),
+            reasoning=self._redact(answer.reasoning + confidence),
+            **accounting,
+        )
+
+    def _unusable(self, error: str, accounting: dict[str, Any]) -> Opinion:
+        error = self._redact(error)[:500]
+        log.warning("LLM answer ignored: %s", error)
+        return Opinion(judge=self.name, action=None, reasoning="", error=error, **accounting)
+
+    def _failed(self, error: str, started: float) -> Opinion:
+        return self._unusable(
+            error, {"model": self.settings.model, "latency_s": self._clock() - started}
+        )
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self.settings.api_key,) if self.settings.api_key else ()
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets())
