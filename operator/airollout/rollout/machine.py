@@ -1,0 +1,77 @@
+"""`step`: one event in, the new status and the actions to carry out.
+
+Pure: no I/O and no clock (time comes in as `now`), so the controller can replay a step
+after a crash and get the same actions with the same keys (safety invariant 5). An event
+that does not apply where the rollout stands (a duplicate, a stale key, a verdict for a
+window already judged) returns the status unchanged and no action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus, Phase
+from airollout.rollout.actions import RolloutAction
+from airollout.rollout.conditions import refresh_conditions
+from airollout.rollout.events import RollbackDone, RolloutEvent, TrafficApplied
+from airollout.rollout.gates import on_evaluating, on_selecting
+from airollout.rollout.interventions import INTERVENTIONS, on_intervention
+from airollout.rollout.progression import (
+    awaits_traffic,
+    on_progressing,
+    on_promoting,
+    record_traffic,
+)
+from airollout.rollout.spec_view import SpecView
+from airollout.rollout.transitions import Context, Step
+
+PhaseHandler = Callable[[Context, AIRolloutStatus, RolloutEvent], Step | None]
+
+
+def step(
+    spec: SpecView, status: AIRolloutStatus, event: RolloutEvent, now: datetime
+) -> tuple[AIRolloutStatus, tuple[RolloutAction, ...]]:
+    ctx = Context(spec=spec, now=now)
+    outcome = _decide(ctx, status, event)
+    if outcome is None:
+        return status, ()
+    new_status, actions = outcome
+    return refresh_conditions(new_status, now), actions
+
+
+def _decide(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    if status.phase in TERMINAL_PHASES:
+        return _on_finished(status, event)
+    if isinstance(event, INTERVENTIONS):
+        return on_intervention(ctx, status, event)
+    handler = PHASE_HANDLERS.get(status.phase)
+    return handler(ctx, status, event) if handler else None
+
+
+def _on_finished(status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    """Terminal phases never change; only the closing rollback is still acknowledged."""
+    if isinstance(event, RollbackDone) and event.key == status.awaiting:
+        restored = f"{status.message} Traffic is back on the stable version."
+        return status.model_copy(update={"awaiting": None, "message": restored}), ()
+    return None
+
+
+def _on_paused(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    """Nothing is decided while paused, but a traffic change already under way is recorded.
+
+    Job results and verdicts are ignored here: resuming re-issues the Job under the same
+    key (the controller reports its result again) and opens a fresh window.
+    """
+    if isinstance(event, TrafficApplied) and awaits_traffic(status, event.key):
+        return record_traffic(ctx, status), ()
+    return None
+
+
+PHASE_HANDLERS: dict[Phase, PhaseHandler] = {
+    Phase.SELECTING: on_selecting,
+    Phase.EVALUATING: on_evaluating,
+    Phase.PROGRESSING: on_progressing,
+    Phase.PROMOTING: on_promoting,
+    Phase.PAUSED: _on_paused,
+}

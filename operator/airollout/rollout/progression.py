@@ -1,0 +1,148 @@
+"""The phases that move traffic: a window per slice, verdicts, holds, and the final promote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airollout.api.status import AIRolloutStatus, Phase
+from airollout.judge.types import Action, Verdict
+from airollout.rollout import keys
+from airollout.rollout.actions import JudgeWindow, PromoteTarget, RecordDecision
+from airollout.rollout.events import (
+    RolloutEvent,
+    TargetPromoted,
+    Tick,
+    TrafficApplied,
+    WindowJudged,
+)
+from airollout.rollout.spec_view import HoldExpiry, OnHold
+from airollout.rollout.timeline import from_rfc3339, seconds_since, to_rfc3339
+from airollout.rollout.transitions import (
+    Context,
+    Step,
+    enter_slice,
+    first_window_start,
+    moved,
+    open_window,
+    pause,
+    roll_back,
+)
+
+DECISIONS_KEPT = 20  # the status keeps the newest records; the decision log keeps them all
+
+
+def record_traffic(ctx: Context, status: AIRolloutStatus) -> AIRolloutStatus:
+    """The awaited weight is in effect: the warm-up and the slice's clock start now."""
+    return status.model_copy(
+        update={
+            "applied_step": status.awaiting,
+            "slice_started_at": to_rfc3339(ctx.now),
+            "awaiting": None,
+        }
+    )
+
+
+def awaits_traffic(status: AIRolloutStatus, key: str) -> bool:
+    return key == status.awaiting and keys.is_weight_key(key)
+
+
+def on_progressing(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    match event:
+        case TrafficApplied(key=key) if awaits_traffic(status, key):
+            applied = record_traffic(ctx, status)
+            return open_window(ctx, applied, first_window_start(ctx, applied))
+        case Tick():
+            return _on_tick(ctx, status)
+        case WindowJudged(key=key, verdict=verdict) if status.window and key == status.window.key:
+            return _on_verdict(ctx, status, verdict, key)
+    return None
+
+
+def on_promoting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    match event:
+        case TrafficApplied(key=key) if awaits_traffic(status, key):
+            promote_key = ctx.key("promote")
+            applied = record_traffic(ctx, status).model_copy(update={"awaiting": promote_key})
+            return applied, (PromoteTarget(key=promote_key),)
+        case TargetPromoted(key=key) if key == status.awaiting:
+            message = "The new version is promoted and serves all traffic."
+            done = moved(status, Phase.SUCCEEDED, "Succeeded", message, awaiting=None)
+            return done, (ctx.event("Succeeded", message, key),)
+    return None
+
+
+def expired_hold(ctx: Context, status: AIRolloutStatus) -> OnHold | None:
+    """The onHold policy, once a hold has lasted past its time-out; else None."""
+    on_hold = ctx.spec.on_hold
+    if on_hold is None or status.hold_since is None:
+        return None
+    return on_hold if seconds_since(status.hold_since, ctx.now) >= on_hold.timeout_s else None
+
+
+def _expire_hold(ctx: Context, status: AIRolloutStatus, on_hold: OnHold) -> Step:
+    message = (
+        f"Held since {status.hold_since} without a proceed, past onHold.timeout "
+        f"({on_hold.timeout_s:g}s); onHold.then is {on_hold.then.value}."
+    )
+    if on_hold.then is HoldExpiry.PAUSE:
+        return pause(ctx, status, "HoldTimedOut", message)
+    return roll_back(ctx, status, "HoldTimedOut", message)
+
+
+def _on_tick(ctx: Context, status: AIRolloutStatus) -> Step | None:
+    on_hold = expired_hold(ctx, status)
+    if on_hold is not None:
+        return _expire_hold(ctx, status, on_hold)
+    window = status.window
+    if window is None or window.judging or ctx.now < from_rfc3339(window.end):
+        return None
+    judging = status.model_copy(update={"window": window.model_copy(update={"judging": True})})
+    return judging, (JudgeWindow(key=window.key, start=window.start, end=window.end),)
+
+
+def _decision_summary(
+    ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "time": to_rfc3339(ctx.now),
+        "action": verdict.action.value,
+        "reasoning": verdict.reasoning,
+        "slice": status.slice,
+        "weight": status.weight,
+        "window": status.windows_at_slice + 1,
+        "overrides": list(verdict.overrides),
+    }
+
+
+def _on_verdict(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Step:
+    summary = _decision_summary(ctx, status, verdict, key)
+    first_line = verdict.reasoning.splitlines()[0] if verdict.reasoning else ""
+    judged = status.model_copy(
+        update={
+            "window": None,
+            "windows_at_slice": status.windows_at_slice + 1,
+            "decisions": [*status.decisions, summary][-DECISIONS_KEPT:],
+            "last_decision": f"{verdict.action.value}: {first_line}"[:120],
+        }
+    )
+    new, actions = _act_on(ctx, judged, verdict, key)
+    return new, (RecordDecision(verdict=verdict, key=f"{key}-decision"), *actions)
+
+
+def _act_on(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Step:
+    where = f"Window {status.windows_at_slice} at {status.weight} %"
+    if verdict.action is Action.ROLLBACK:
+        return roll_back(ctx, status, "AnalysisRollback", f"{where}: rollback. {verdict.reasoning}")
+    if verdict.action is Action.PROCEED:
+        return enter_slice(
+            ctx, status, (status.slice or 0) + 1, "AnalysisPassed", f"{where}: proceed."
+        )
+    holding = status.model_copy(update={"hold_since": status.hold_since or to_rfc3339(ctx.now)})
+    on_hold = expired_hold(ctx, holding)
+    if on_hold is not None:
+        return _expire_hold(ctx, holding, on_hold)
+    message = f"{where}: hold. {verdict.reasoning}"
+    holding = moved(holding, Phase.PROGRESSING, "AnalysisHold", message)
+    new, actions = open_window(ctx, holding, ctx.now)
+    return new, (*actions, ctx.event("AnalysisHold", message, key))
