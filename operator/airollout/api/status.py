@@ -115,6 +115,7 @@ class DecisionRecord(CamelModel):
 
     time: str  # RFC 3339
     action: str  # proceed | hold | rollback
+    key: str | None = None  # the idempotency key of the window it judged
     reasoning: str
     revision: str | None = None
     slice: int | None = None
