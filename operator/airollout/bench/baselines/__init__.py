@@ -1,0 +1,1 @@
+"""Peer baselines: the decision rules of Argo Rollouts, Flagger and Kayenta, one file each."""

@@ -1,0 +1,200 @@
+"""The decision-quality benchmark: every scenario through every judge, scored and summarised."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airollout.analysis.types import Observation
+from airollout.bench.judges import JudgeFactory
+from airollout.judge.types import Action, DecisionContext
+from airollout.sim.model import SliceStart
+from airollout.sim.scenario import Scenario
+from airollout.sim.simulator import ScenarioResult, analysis_settings, run_scenario, simulate_window
+
+# Throughput is timed on the same windows for every judge, until both floors are passed.
+THROUGHPUT_MIN_SECONDS = 0.5
+THROUGHPUT_MIN_DECISIONS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeSummary:
+    judge: str
+    right: int
+    false_rollbacks: int  # rollback where proceed was right
+    missed_regressions: int  # proceed where rollback was right
+    harm: int
+    detect_s_median: float | None  # over regressions (expect rollback) that were rolled back
+    decisions_per_s: float
+    results: tuple[ScenarioResult, ...]
+
+    @property
+    def outcomes(self) -> dict[str, Action]:
+        return {result.scenario: result.outcome for result in self.results}
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkReport:
+    scenarios: tuple[Scenario, ...]
+    judges: tuple[JudgeSummary, ...]
+
+
+def run_benchmark(
+    scenarios: Sequence[Scenario],
+    judges: Mapping[str, JudgeFactory],
+    throughput_seconds: float = THROUGHPUT_MIN_SECONDS,
+) -> BenchmarkReport:
+    """Replay every scenario through a fresh instance of each judge, then time its decisions."""
+    summaries = []
+    for name, factory in judges.items():
+        results = tuple(run_scenario(scenario, factory()) for scenario in scenarios)
+        rate = decisions_per_second(factory, scenarios, throughput_seconds)
+        summaries.append(summarise(name, scenarios, results, rate))
+    return BenchmarkReport(tuple(scenarios), tuple(summaries))
+
+
+def summarise(
+    name: str,
+    scenarios: Sequence[Scenario],
+    results: Sequence[ScenarioResult],
+    decisions_per_s: float,
+) -> JudgeSummary:
+    expected = {scenario.name: scenario.expect for scenario in scenarios}
+    detect_times = [
+        result.detect_s
+        for result in results
+        if expected[result.scenario] is Action.ROLLBACK and result.detect_s is not None
+    ]
+    return JudgeSummary(
+        judge=name,
+        right=sum(result.right for result in results),
+        false_rollbacks=sum(
+            result.outcome is Action.ROLLBACK and expected[result.scenario] is Action.PROCEED
+            for result in results
+        ),
+        missed_regressions=sum(
+            result.outcome is Action.PROCEED and expected[result.scenario] is Action.ROLLBACK
+            for result in results
+        ),
+        harm=sum(result.harm for result in results),
+        detect_s_median=statistics.median(detect_times) if detect_times else None,
+        decisions_per_s=decisions_per_s,
+        results=tuple(results),
+    )
+
+
+def decisions_per_second(
+    factory: JudgeFactory, scenarios: Sequence[Scenario], min_seconds: float
+) -> float:
+    """Decisions per second on one core, over the first window of every slice of every scenario.
+
+    The windows are drawn before the clock starts, so only the judge's own work is timed;
+    each scenario starts from the judge's initial state and carries it across its slices.
+    """
+    corpus = [(scenario, _slice_windows(scenario)) for scenario in scenarios]
+    if not corpus:
+        return 0.0
+    judge = factory()
+    decisions, spent_s = 0, 0.0
+    while spent_s < min_seconds or decisions < THROUGHPUT_MIN_DECISIONS:
+        started = time.perf_counter()
+        for scenario, windows in corpus:
+            settings = analysis_settings(scenario)
+            state: Mapping[str, Any] = judge.initial_state(settings)
+            for context, window in windows:
+                _, state = judge.decide(settings, state, context, window)
+                decisions += 1
+        spent_s += time.perf_counter() - started
+    return decisions / spent_s
+
+
+def _slice_windows(scenario: Scenario) -> list[tuple[DecisionContext, tuple[Observation, ...]]]:
+    history: list[SliceStart] = []
+    windows = []
+    for index, weight in enumerate(scenario.slices):
+        start_s = index * scenario.window_s
+        history.append(SliceStart(start_s, weight))
+        window = simulate_window(scenario, history, 1, start_s).observations
+        context = DecisionContext(
+            rollout=scenario.name,
+            namespace="bench",
+            revision="throughput",
+            slice_index=index,
+            weight=weight,
+            window_index=1,
+            elapsed_s=start_s + scenario.window_s,
+        )
+        windows.append((context, window))
+    return windows
+
+
+def report_json(report: BenchmarkReport) -> dict[str, Any]:
+    """The benchmark's machine-readable form: exactly the documented schema."""
+    return {
+        "scenarios": len(report.scenarios),
+        "judges": {
+            summary.judge: {
+                "right": summary.right,
+                "false_rollbacks": summary.false_rollbacks,
+                "missed_regressions": summary.missed_regressions,
+                "harm": summary.harm,
+                "detect_s_median": summary.detect_s_median,
+                "decisions_per_s": summary.decisions_per_s,
+                "outcomes": {name: action.value for name, action in summary.outcomes.items()},
+            }
+            for summary in report.judges
+        },
+    }
+
+
+def render_table(report: BenchmarkReport) -> str:
+    """A row per judge, then the outcome of every scenario per judge (* marks a wrong one)."""
+    total = len(report.scenarios)
+    header = (
+        "judge",
+        "right",
+        "false rollbacks",
+        "missed regressions",
+        "harm",
+        "detect s (median)",
+        "decisions/s",
+    )
+    rows = [
+        (
+            summary.judge,
+            f"{summary.right}/{total}",
+            str(summary.false_rollbacks),
+            str(summary.missed_regressions),
+            str(summary.harm),
+            "-" if summary.detect_s_median is None else f"{summary.detect_s_median:g}",
+            f"{summary.decisions_per_s:,.0f}",
+        )
+        for summary in report.judges
+    ]
+    matrix_header = ("scenario", "expect", *(summary.judge for summary in report.judges))
+    matrix = [
+        (
+            scenario.name,
+            "/".join([scenario.expect.value, *(action.value for action in scenario.accept)]),
+            *(_cell(scenario, summary) for summary in report.judges),
+        )
+        for scenario in report.scenarios
+    ]
+    return _columns(header, rows) + "\n\n" + _columns(matrix_header, matrix)
+
+
+def _cell(scenario: Scenario, summary: JudgeSummary) -> str:
+    outcome = summary.outcomes[scenario.name]
+    return outcome.value if scenario.is_right(outcome) else f"{outcome.value}*"
+
+
+def _columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    lines = [header, ["-" * width for width in widths], *rows]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
