@@ -75,6 +75,10 @@ class AnalysisSettings:
     warmup_s: float = 15.0
     alpha: float = 0.01  # false-alarm level of the sequential tests, held however often we look
     tolerance: float = 0.1  # relative difference from stable that counts as harmless
+    # A proceed needs each metric shown healthy at confidence 1 - proceed_alpha. It is looser
+    # than alpha because a proceed is checked again at the next, larger slice, while a
+    # rollback is final; too little data stays "not yet" either way.
+    proceed_alpha: float = 0.2
 
 
 class Outcome(StrEnum):
@@ -107,3 +111,5 @@ class MetricResult:
     bound: TestResult | None
     comparison: TestResult | None
     extra: Mapping[str, float] = field(default_factory=dict)
+    # The same bound checked on stable: a breach by both is a shared cause, not the canary's.
+    stable_bound: TestResult | None = None

@@ -1,0 +1,130 @@
+"""Hard-bound checks with confidence (safety invariant 1): one noisy estimate is not a breach.
+
+A rate bound (errors per request, or the share of requests slower than a latency bound) is
+read from the current slice's data in two directions:
+
+- breached: an anytime-valid mixture test of "rate <= bound"; reaching 1/alpha is a breach
+  with confidence, and the false-alarm level holds however many windows are looked at;
+- within: the one-sided (1 - proceed_alpha) upper confidence bound on the rate is below the
+  bound. This side is a plain fixed-sample bound, re-read each window: it only lets the
+  rollout go on to a larger slice, where the breach test keeps watching with more traffic,
+  and an e-value there would need several times the traffic the scenarios' first slices get.
+
+Neither yet: "not yet". The counts restart at each traffic change because a bound is about
+how the version behaves now, at this load (a canary can be fine at 10 % and fail at 50 %).
+
+A gauge has no sample size, so one reading cannot carry confidence: it fails only when the
+window's mean is beyond the bound and so are at least `GAUGE_MIN_STEPS` consecutive steps,
+and passes when the mean is inside and at least that many steps were read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from scipy.special import gammaincinv
+
+from airollout.analysis import sequential
+from airollout.analysis.types import AnalysisSettings, Outcome, TestResult
+
+RATE_TEST = "bound-anytime"
+GAUGE_TEST = "bound-gauge"
+GAUGE_MIN_STEPS = 3
+
+
+def start_rate() -> dict[str, Any]:
+    """A rate bound's state before any data: counts and the breach test's log ratios."""
+    return {"n": 0.0, "x": 0.0, "x_within": 0.0, "breach": sequential.BREACH.start()}
+
+
+def fold_rate(
+    state: dict[str, Any],
+    exposure: float,
+    events: tuple[float, float],
+    reference: float,
+) -> dict[str, Any]:
+    """Add a window to a rate bound's state; returns a new state.
+
+    `events` is what each direction counts, (breach, within): the same for errors; for
+    latency the requests slower than the edge at or above, and at or below, the bound.
+    """
+    if exposure <= 0.0:
+        return state
+    breach_events, within_events = events
+    return {
+        "n": state["n"] + exposure,
+        "x": state["x"] + breach_events,
+        "x_within": state["x_within"] + within_events,
+        "breach": sequential.fold_rate(
+            state["breach"], sequential.BREACH, breach_events, exposure, reference
+        ),
+    }
+
+
+@lru_cache(maxsize=4096)
+def _upper_events(events: float, confidence: float) -> float:
+    """One-sided upper confidence bound on a Poisson mean, given `events` observed."""
+    return float(gammaincinv(events + 1.0, confidence))
+
+
+def rate_result(
+    state: dict[str, Any], reference: float, settings: AnalysisSettings, what: str
+) -> TestResult:
+    """The bound's outcome from this slice's evidence; `what` names the rate in words."""
+    n, x = state["n"], state["x"]
+    if n <= 0.0:
+        return TestResult(RATE_TEST, Outcome.NO_DATA, None, reference, None, f"No {what} data.")
+    rate = x / n
+    seen = f"{what} {rate:.4g} over {n:.0f} requests at this slice"
+    breach = sequential.evalue(state["breach"])
+    fail_at = 1.0 / settings.alpha
+    if breach >= fail_at:
+        message = f"{seen} is above {reference:.4g} with e-value {breach:.3g} >= {fail_at:.3g}."
+        return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
+    confidence = 1.0 - settings.proceed_alpha
+    upper = _upper_events(state["x_within"], confidence) / n
+    if upper < reference:
+        message = (
+            f"{seen} is below {reference:.4g}: its {confidence:.0%} upper bound is {upper:.4g}."
+        )
+        return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
+    message = (
+        f"{seen} is neither above {reference:.4g} with confidence (e-value {breach:.3g} "
+        f"of {fail_at:.3g}) nor below it (upper bound {upper:.4g})."
+    )
+    return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
+
+
+def gauge_result(
+    values: Sequence[float], low: float | None, high: float | None, what: str
+) -> TestResult:
+    """A gauge's bound over one window's readings (no sample size, so persistence instead)."""
+    if not values:
+        return TestResult(GAUGE_TEST, Outcome.NO_DATA, None, high, None, f"No {what} readings.")
+    mean = math.fsum(values) / len(values)
+    threshold = high if high is not None and mean > high else low
+
+    def outside(value: float) -> bool:
+        return (high is not None and value > high) or (low is not None and value < low)
+
+    run = longest_run(values, outside)
+    if outside(mean) and run >= GAUGE_MIN_STEPS:
+        message = f"{what} averaged {mean:.4g}, beyond {threshold:.4g} for {run} readings in a row."
+        return TestResult(GAUGE_TEST, Outcome.FAIL, mean, threshold, float(run), message)
+    if not outside(mean) and len(values) >= GAUGE_MIN_STEPS:
+        message = f"{what} averaged {mean:.4g} over {len(values)} readings, within its bounds."
+        return TestResult(GAUGE_TEST, Outcome.PASS, mean, threshold, float(len(values)), message)
+    message = f"{what} averaged {mean:.4g} over {len(values)} readings: too few to decide."
+    return TestResult(GAUGE_TEST, Outcome.NOT_YET, mean, threshold, float(run), message)
+
+
+def longest_run(values: Sequence[float], outside: Callable[[float], bool]) -> int:
+    """The longest stretch of consecutive readings for which `outside` holds."""
+    best = current = 0
+    for value in values:
+        current = current + 1 if outside(value) else 0
+        best = max(best, current)
+    return best

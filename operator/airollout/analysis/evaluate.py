@@ -1,0 +1,260 @@
+"""Folding one analysis window into the evidence state and reading every metric's result.
+
+The state is a JSON-serialisable dict kept in the resource's status between windows:
+
+    {"version": 1, "slice": <index>, "metrics": {<name>: {
+        "canary_bound": {...}, "stable_bound": {...},   # restart at each slice
+        "compare": {...},                               # accumulates over the rollout
+        "edge": <latency edge the comparison counts above, or null>}}}
+
+Each window is summed before it is folded: the judge looks only at window ends, and for a
+fixed alternative the likelihood ratio of the summed counts equals the product over the
+steps, so nothing is lost and each decision stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from airollout.analysis import bounds, comparison
+from airollout.analysis.histogram import count_above, edge_at_or_above, edge_at_or_below, quantile
+from airollout.analysis.types import (
+    AnalysisSettings,
+    Histogram,
+    MetricCheck,
+    MetricKind,
+    MetricResult,
+    Observation,
+    Outcome,
+    TestResult,
+    Version,
+)
+from airollout.analysis.window import error_totals, gauge_values, latency_totals, usable
+
+STATE_VERSION = 1
+Evidence = dict[str, Any]
+
+
+def initial_state() -> Evidence:
+    return {"version": STATE_VERSION, "slice": None, "metrics": {}}
+
+
+def evaluate_window(
+    settings: AnalysisSettings,
+    state: Mapping[str, Any],
+    slice_index: int,
+    window: Sequence[Observation],
+) -> tuple[tuple[MetricResult, ...], Evidence]:
+    """Every metric's result after this window, and the new state (the old one is untouched)."""
+    same_slice = state.get("slice") == slice_index
+    observations = usable(window, settings.warmup_s)
+    known: Mapping[str, Evidence] = state.get("metrics") or {}
+    results: list[MetricResult] = []
+    evidence: dict[str, Evidence] = {}
+    for check in settings.metrics:
+        previous = known.get(check.name) or _start_metric()
+        if not same_slice:
+            previous = {**previous, "canary_bound": None, "stable_bound": None}
+        result, evidence[check.name] = _EVALUATORS[check.kind](
+            check, settings, previous, observations
+        )
+        results.append(result)
+    return tuple(results), {"version": STATE_VERSION, "slice": slice_index, "metrics": evidence}
+
+
+def _start_metric() -> Evidence:
+    return {"canary_bound": None, "stable_bound": None, "compare": None, "edge": None}
+
+
+def _no_data(test: TestResult | None) -> TestResult | None:
+    """A canary that sent nothing this window has no result this window, whatever came before."""
+    if test is None:
+        return None
+    message = "No usable canary data in this window (missing, NaN or warmup only)."
+    return TestResult(test.test, Outcome.NO_DATA, None, test.threshold, None, message)
+
+
+def _assemble(
+    check: MetricCheck,
+    tests: tuple[TestResult | None, TestResult | None, TestResult | None],
+    sizes: tuple[float, float],
+    values: tuple[float | None, float | None],
+) -> MetricResult:
+    """The metric's result; a version without data this window gets no-data outcomes."""
+    canary_bound, stable_bound, compare = tests
+    if sizes[0] <= 0.0:
+        canary_bound, compare = _no_data(canary_bound), _no_data(compare)
+    if sizes[1] <= 0.0:
+        stable_bound = _no_data(stable_bound)
+    return MetricResult(
+        name=check.name,
+        kind=check.kind,
+        canary_value=values[0],
+        stable_value=values[1],
+        canary_n=sizes[0],
+        stable_n=sizes[1],
+        bound=canary_bound,
+        comparison=compare,
+        stable_bound=stable_bound,
+    )
+
+
+def _error_rate(
+    check: MetricCheck, settings: AnalysisSettings, state: Evidence, window: Sequence[Observation]
+) -> tuple[MetricResult, Evidence]:
+    canary = error_totals(window, Version.CANARY, check.name)
+    stable = error_totals(window, Version.STABLE, check.name)
+    bound_results: list[TestResult | None] = [None, None]
+    new_state = dict(state)
+    if check.max is not None:
+        for index, (key, totals) in enumerate((("canary_bound", canary), ("stable_bound", stable))):
+            folded = bounds.fold_rate(
+                state[key] or bounds.start_rate(),
+                totals.requests,
+                (totals.errors, totals.errors),
+                check.max,
+            )
+            new_state[key] = folded
+            what = f"{key.split('_')[0]} error rate"
+            bound_results[index] = bounds.rate_result(folded, check.max, settings, what)
+    compare = None
+    if check.compare_baseline:
+        new_state["compare"] = comparison.fold(
+            state["compare"] or comparison.start(),
+            settings.tolerance,
+            (canary.errors, canary.requests),
+            (stable.errors, stable.requests),
+        )
+        compare = comparison.result(new_state["compare"], settings, "error rates")
+    result = _assemble(
+        check,
+        (bound_results[0], bound_results[1], compare),
+        (canary.requests, stable.requests),
+        (
+            canary.errors / canary.requests if canary.requests > 0 else None,
+            stable.errors / stable.requests if stable.requests > 0 else None,
+        ),
+    )
+    return result, new_state
+
+
+def _latency(
+    check: MetricCheck, settings: AnalysisSettings, state: Evidence, window: Sequence[Observation]
+) -> tuple[MetricResult, Evidence]:
+    canary = latency_totals(window, Version.CANARY, check.name)
+    stable = latency_totals(window, Version.STABLE, check.name)
+    new_state = dict(state)
+    tail = 1.0 - check.quantile
+    percent = f"p{check.quantile * 100:g}"
+    bound_results: list[TestResult | None] = [None, None]
+    if check.max is not None:
+        for index, (key, histogram) in enumerate(
+            (("canary_bound", canary.histogram), ("stable_bound", stable.histogram))
+        ):
+            folded = state[key] or bounds.start_rate()
+            if histogram is not None:
+                folded = bounds.fold_rate(
+                    folded, sum(histogram.counts), _slow_counts(histogram, check.max), tail
+                )
+            new_state[key] = folded
+            what = f"{key.split('_')[0]} share slower than {check.max:g} (a {percent} bound)"
+            bound_results[index] = bounds.rate_result(folded, tail, settings, what)
+    compare = None
+    if check.compare_baseline:
+        edge = state["edge"]
+        if edge is None:
+            edge = _comparison_edge(check, canary.histogram, stable.histogram)
+        new_state["edge"] = edge
+        compare_state = state["compare"] or comparison.start()
+        if edge is not None and canary.histogram is not None and stable.histogram is not None:
+            compare_state = comparison.fold(
+                compare_state,
+                settings.tolerance,
+                (count_above(canary.histogram, edge), canary.requests),
+                (count_above(stable.histogram, edge), stable.requests),
+            )
+        new_state["compare"] = compare_state
+        what = "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
+        compare = comparison.result(compare_state, settings, what)
+    result = _assemble(
+        check,
+        (bound_results[0], bound_results[1], compare),
+        (canary.requests, stable.requests),
+        (
+            _quantile_or_none(canary.histogram, check.quantile),
+            _quantile_or_none(stable.histogram, check.quantile),
+        ),
+    )
+    return result, new_state
+
+
+def _slow_counts(histogram: Histogram, bound: float) -> tuple[float, float]:
+    """(slower than the edge at or above the bound, slower than the edge at or below it).
+
+    With no edge above, a breach cannot be shown (0 counted); with none below, health
+    cannot (everything counted as slow).
+    """
+    above = edge_at_or_above(histogram.edges, bound)
+    below = edge_at_or_below(histogram.edges, bound)
+    breach_events = count_above(histogram, above) if above is not None else 0.0
+    within_events = count_above(histogram, below) if below is not None else sum(histogram.counts)
+    return breach_events, within_events
+
+
+def _comparison_edge(
+    check: MetricCheck, canary: Histogram | None, stable: Histogram | None
+) -> float | None:
+    """The edge whose slower requests are compared: the bound's, else stable's own quantile.
+
+    Fixed once chosen, so the test counts the same event throughout the rollout.
+    """
+    layout = stable or canary
+    if layout is None:
+        return None
+    if check.max is not None:
+        edge = edge_at_or_above(layout.edges, check.max)
+        if edge is not None:
+            return edge
+    if stable is None:
+        return None
+    stable_quantile = quantile(stable, check.quantile)
+    return None if stable_quantile is None else edge_at_or_above(stable.edges, stable_quantile)
+
+
+def _quantile_or_none(histogram: Histogram | None, q: float) -> float | None:
+    return None if histogram is None else quantile(histogram, q)
+
+
+def _gauge(
+    check: MetricCheck, settings: AnalysisSettings, state: Evidence, window: Sequence[Observation]
+) -> tuple[MetricResult, Evidence]:
+    canary = gauge_values(window, Version.CANARY, check.name)
+    stable = gauge_values(window, Version.STABLE, check.name)
+    has_bound = check.max is not None or check.min is not None
+    result = MetricResult(
+        name=check.name,
+        kind=check.kind,
+        canary_value=sum(canary) / len(canary) if canary else None,
+        stable_value=sum(stable) / len(stable) if stable else None,
+        canary_n=float(len(canary)),
+        stable_n=float(len(stable)),
+        bound=bounds.gauge_result(canary, check.min, check.max, "canary " + check.name)
+        if has_bound
+        else None,
+        comparison=None,  # a gauge has no counts to test; its bound is the check
+        stable_bound=bounds.gauge_result(stable, check.min, check.max, "stable " + check.name)
+        if has_bound
+        else None,
+    )
+    return result, state
+
+
+_Evaluator = Callable[
+    [MetricCheck, AnalysisSettings, Evidence, Sequence[Observation]], tuple[MetricResult, Evidence]
+]
+_EVALUATORS: dict[MetricKind, _Evaluator] = {
+    MetricKind.ERROR_RATE: _error_rate,
+    MetricKind.LATENCY: _latency,
+    MetricKind.GAUGE: _gauge,
+}

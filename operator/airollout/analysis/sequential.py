@@ -1,0 +1,102 @@
+"""Anytime-valid sequential tests as mixtures of likelihood ratios over fixed grids.
+
+Each test keeps one log likelihood ratio per alternative on a small fixed grid; the mixture
+(the mean of the ratios) is an e-process under the composite null, so rejecting when it
+reaches 1/alpha holds the false-alarm level however often it is looked at (Ville's
+inequality). The state is a plain list of floats: JSON-serialisable and cheap to update.
+
+Two families:
+
+- a rate against a reference (a hard bound): events in an exposure are Poisson with rate
+  p. The ratio for p1 = r * b against b is r**x * exp(-n*b*(r-1)); with r > 1 its mean is at
+  most 1 whenever p <= b ("not breached" as null), with r < 1 whenever p >= b ("breached" as
+  null). Binomial events are covered too, because (1-p+p*r)**n <= exp(n*p*(r-1)).
+- a rate ratio theta = canary rate / stable rate: given the total events of a step, the
+  canary's share is Binomial(total, theta*w / (theta*w + 1)) with w the exposure ratio, so
+  the nuisance stable rate drops out (Lindon et al., KDD 2022, use the same conditioning).
+  Traffic shares may change between steps: w is taken per step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """Alternatives of one test, as multiples of the null value, with their logarithms."""
+
+    multipliers: tuple[float, ...]
+    log_multipliers: tuple[float, ...]
+
+    @classmethod
+    def of(cls, multipliers: Sequence[float]) -> Grid:
+        return cls(tuple(multipliers), tuple(math.log(m) for m in multipliers))
+
+    def start(self) -> list[float]:
+        """The log ratios before any data: every alternative at ratio 1."""
+        return [0.0] * len(self.multipliers)
+
+
+# "Rate above the bound": breaches from a quarter above the bound to twenty times it.
+BREACH = Grid.of((1.25, 1.6, 2.2, 3.5, 6.0, 20.0))
+# "Rate below the bound": healthy values are usually well under their bound.
+WITHIN = Grid.of((0.1, 0.2, 0.35, 0.5, 0.7, 0.85))
+# "Canary worse than stable beyond tolerance": ratios above (1 + tolerance).
+WORSE = Grid.of((1.3, 1.7, 2.5, 4.0, 8.0, 30.0))
+# "Canary not worse than stable beyond tolerance": ratios below (1 + tolerance).
+NOT_WORSE = Grid.of((0.25, 0.5, 0.7, 0.85))
+
+
+def fold_rate(
+    log_ratios: Sequence[float], grid: Grid, events: float, exposure: float, reference: float
+) -> list[float]:
+    """Add one step of `events` in `exposure` to the test of a rate against `reference`."""
+    expected = exposure * reference
+    return [
+        log_ratio + events * log_m - expected * (m - 1.0)
+        for log_ratio, m, log_m in zip(
+            log_ratios, grid.multipliers, grid.log_multipliers, strict=True
+        )
+    ]
+
+
+def fold_ratio(
+    log_ratios: Sequence[float],
+    grid: Grid,
+    null_ratio: float,
+    canary: tuple[float, float],
+    stable: tuple[float, float],
+) -> list[float]:
+    """Add one step of (events, exposure) per version to the test of the rate ratio.
+
+    Steps where either version had no exposure, or no version had an event, carry no
+    information about the ratio and leave the state unchanged.
+    """
+    canary_events, canary_exposure = canary
+    stable_events, stable_exposure = stable
+    total = canary_events + stable_events
+    if canary_exposure <= 0.0 or stable_exposure <= 0.0 or total <= 0.0:
+        return list(log_ratios)
+    weight = null_ratio * canary_exposure / stable_exposure
+    null_term = math.log1p(weight)
+    return [
+        log_ratio + canary_events * log_m + total * (null_term - math.log1p(weight * m))
+        for log_ratio, m, log_m in zip(
+            log_ratios, grid.multipliers, grid.log_multipliers, strict=True
+        )
+    ]
+
+
+def log_evalue(log_ratios: Sequence[float]) -> float:
+    """Logarithm of the mixture e-value: the log of the mean ratio, equal prior weights."""
+    top = max(log_ratios)
+    total = sum(math.exp(value - top) for value in log_ratios)
+    return top + math.log(total / len(log_ratios))
+
+
+def evalue(log_ratios: Sequence[float]) -> float:
+    """The mixture e-value itself, capped so a JSON record never holds infinity."""
+    return math.exp(min(log_evalue(log_ratios), 700.0))

@@ -1,0 +1,120 @@
+"""The default judge: hard bounds with confidence, then anytime-valid canary-vs-stable tests.
+
+Per window it folds the observations into the evidence state (analysis.evaluate) and
+decides, in this order:
+
+1. the canary breaches a bound with confidence -> rollback, unless stable breaches it too
+   and the comparison does not find the canary worse: a shared cause -> hold;
+2. the comparison finds the canary worse than stable beyond tolerance -> rollback;
+3. a metric without canary data in this window -> hold (no data never proceeds);
+4. every metric shown healthy (its bound passes, or with no bound its comparison passes,
+   and nothing fails) -> proceed;
+5. otherwise -> hold: not enough evidence yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airollout.analysis.evaluate import evaluate_window, initial_state
+from airollout.analysis.types import (
+    AnalysisSettings,
+    MetricResult,
+    Observation,
+    Outcome,
+    TestResult,
+)
+from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
+
+JUDGE_NAME = "airollout"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The action one metric calls for, and why, in one sentence."""
+
+    action: Action
+    reason: str
+
+
+def _outcome(test: TestResult | None) -> Outcome | None:
+    return None if test is None else test.outcome
+
+
+def metric_finding(metric: MetricResult) -> Finding:
+    """What one metric's results call for on their own."""
+    bound, stable_bound, comparison = metric.bound, metric.stable_bound, metric.comparison
+    worse = _outcome(comparison) is Outcome.FAIL
+    if bound is not None and bound.outcome is Outcome.FAIL:
+        if _outcome(stable_bound) is Outcome.FAIL and not worse:
+            return Finding(
+                Action.HOLD,
+                f"{metric.name}: canary and stable both breach the bound, and the canary is "
+                "not worse than stable, so the cause is shared and a rollback would not fix it.",
+            )
+        return Finding(Action.ROLLBACK, f"{metric.name}: {bound.message}")
+    if worse and comparison is not None:
+        return Finding(Action.ROLLBACK, f"{metric.name}: {comparison.message}")
+    if bound is not None and bound.outcome is Outcome.NO_DATA:
+        return Finding(Action.HOLD, f"{metric.name}: {bound.message}")
+    if comparison is not None and comparison.outcome is Outcome.NO_DATA and bound is None:
+        return Finding(Action.HOLD, f"{metric.name}: {comparison.message}")
+    vouching = bound if bound is not None else comparison
+    if vouching is None:
+        if metric.canary_n <= 0.0:
+            return Finding(Action.HOLD, f"{metric.name}: no canary data in this window.")
+        return Finding(Action.PROCEED, f"{metric.name}: informational, no test configured.")
+    if vouching.outcome is Outcome.PASS:
+        return Finding(Action.PROCEED, f"{metric.name}: {vouching.message}")
+    return Finding(Action.HOLD, f"{metric.name}: {vouching.message}")
+
+
+_SEVERITY = {Action.PROCEED: 0, Action.HOLD: 1, Action.ROLLBACK: 2}
+
+
+def combine(findings: Sequence[Finding]) -> Action:
+    """The most severe action any metric calls for; with no metric at all, hold."""
+    if not findings:
+        return Action.HOLD
+    return max((finding.action for finding in findings), key=_SEVERITY.__getitem__)
+
+
+def reasoning(action: Action, findings: Sequence[Finding], context: DecisionContext) -> str:
+    """One paragraph: the decision, then the findings that drove it, then the rest."""
+    deciding = [f.reason for f in findings if f.action is action]
+    others = [f.reason for f in findings if f.action is not action]
+    opening = (
+        f"{action.value.capitalize()} at {context.weight}% "
+        f"(slice {context.slice_index}, window {context.window_index})"
+    )
+    if not findings:
+        return f"{opening}: no metrics are configured, so there is nothing to vouch for the canary."
+    text = f"{opening} because " + " ".join(deciding)
+    if others:
+        text += " Also: " + " ".join(others)
+    return text
+
+
+class RulesJudge:
+    """The rules-and-statistics judge; no network, a small JSON state between windows."""
+
+    name = JUDGE_NAME
+
+    def initial_state(self, settings: AnalysisSettings) -> dict[str, Any]:
+        return initial_state()
+
+    def decide(
+        self,
+        settings: AnalysisSettings,
+        state: Mapping[str, Any],
+        context: DecisionContext,
+        window: Sequence[Observation],
+    ) -> tuple[Verdict, dict[str, Any]]:
+        metrics, new_state = evaluate_window(settings, state, context.slice_index, window)
+        findings = [metric_finding(metric) for metric in metrics]
+        action = combine(findings)
+        text = reasoning(action, findings, context)
+        opinion = Opinion(judge="rules", action=action, reasoning=text)
+        return Verdict(action, text, metrics, (opinion,)), new_state
