@@ -89,11 +89,7 @@ JOB_MESSAGES = {
 
 
 def run_job(ctx: Context, status: AIRolloutStatus, kind: JobKind) -> Step:
-    key = (
-        status.awaiting
-        if status.phase is JOB_PHASES[kind] and status.awaiting
-        else ctx.key(kind.value)
-    )
+    key = ctx.key(kind.value)
     reason = "Selecting" if kind is JobKind.SELECTION else "Evaluating"
     new = moved(status, JOB_PHASES[kind], reason, JOB_MESSAGES[kind], awaiting=key)
     return new, (CreateJob(kind=kind, key=key),)
@@ -105,11 +101,23 @@ def enter_slice(
     """Move traffic to slice `index`; the last slice (100 %) is promotion, not analysis."""
     if index >= len(ctx.spec.slices) or ctx.spec.slices[index] >= 100:
         return enter_promoting(ctx, status, reason, message)
-    weight = ctx.spec.slices[index]
+    return _move_traffic(ctx, status, Phase.PROGRESSING, index, reason, message)
+
+
+def enter_promoting(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
+    last = max(len(ctx.spec.slices) - 1, 0)
+    return _move_traffic(ctx, status, Phase.PROMOTING, last, reason, message)
+
+
+def _move_traffic(
+    ctx: Context, status: AIRolloutStatus, phase: Phase, index: int, reason: str, message: str
+) -> Step:
+    """Ask for the slice's weight (100 % when promoting) and await its acknowledgement."""
+    weight = 100 if phase is Phase.PROMOTING else ctx.spec.slices[index]
     key = keys.weight_key(ctx.generation, index)
     new = moved(
         status,
-        Phase.PROGRESSING,
+        phase,
         reason,
         f"{message} Setting canary weight to {weight} %.",
         slice=index,
@@ -118,27 +126,9 @@ def enter_slice(
         awaiting=key,
         window=None,
         hold_since=None,
-    )
-    return new, (SetWeight(weight=weight, key=key), ctx.event(reason, new.message, key))
-
-
-def enter_promoting(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
-    last = max(len(ctx.spec.slices) - 1, 0)
-    key = keys.weight_key(ctx.generation, last)
-    new = moved(
-        status,
-        Phase.PROMOTING,
-        reason,
-        f"{message} Setting canary weight to 100 % before promoting.",
-        slice=last,
-        weight=100,
-        windows_at_slice=0,
-        awaiting=key,
-        window=None,
-        hold_since=None,
         paused_from=None,
     )
-    return new, (SetWeight(weight=100, key=key), ctx.event(reason, new.message, key))
+    return new, (SetWeight(weight=weight, key=key), ctx.event(reason, new.message, key))
 
 
 def open_window(ctx: Context, status: AIRolloutStatus, start: datetime) -> Step:
