@@ -39,9 +39,18 @@ ShortText = Annotated[str, Field(min_length=1, max_length=253)]
 Query = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_LENGTH)]
 
 
-def _rules(*rules: tuple[str, str]) -> dict[str, Any]:
-    """CEL rules for the CRD, each with the message the apiserver returns when it fails."""
-    return {"x-kubernetes-validations": [{"rule": rule, "message": msg} for rule, msg in rules]}
+def _rules(*rules: tuple[str, ...]) -> dict[str, Any]:
+    """CEL rules for the CRD: (rule, message[, field the error names, relative to the object]).
+
+    The field path lets `kubectl apply` point at `spec.traffic.slices` rather than at the
+    object that holds the rule.
+    """
+    validations = []
+    for rule, message, *field_path in rules:
+        validations.append({"rule": rule, "message": message})
+        if field_path:
+            validations[-1]["fieldPath"] = field_path[0]
+    return {"x-kubernetes-validations": validations}
 
 
 class SpecModel(BaseModel):
@@ -101,15 +110,18 @@ class TrafficSpec(SpecModel):
                 "!has(self.slices) || (self.slices.isSorted()"
                 " && self.slices.all(w, self.slices.exists_one(v, v == w)))",
                 "slices must be strictly increasing",
+                ".slices",
             ),
             (
                 "!has(self.slices) || self.slices.size() == 0"
                 " || self.slices[self.slices.size() - 1] == 100",
                 "the last slice must be 100",
+                ".slices",
             ),
             (
                 "self.router != 'gatewayAPI' || has(self.gatewayAPI)",
                 "router gatewayAPI needs gatewayAPI.httpRoute and its services",
+                ".gatewayAPI",
             ),
         )
     )
@@ -146,7 +158,11 @@ class MetricSpec(SpecModel):
                 "has(self.min) || has(self.max) || self.compare == 'baseline'",
                 "set min, max, or compare: baseline",
             ),
-            ("!has(self.min) || !has(self.max) || self.min < self.max", "min must be below max"),
+            (
+                "!has(self.min) || !has(self.max) || self.min < self.max",
+                "min must be below max",
+                ".min",
+            ),
         )
     )
 
@@ -175,6 +191,7 @@ class AnalysisSpec(SpecModel):
                 "!has(self.metrics)"
                 " || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))",
                 "metric names must be unique",
+                ".metrics",
             )
         )
     )
@@ -229,7 +246,7 @@ class LLMSpec(SpecModel):
 class JudgeSpec(SpecModel):
     model_config = ConfigDict(
         json_schema_extra=_rules(
-            ("self.mode == 'rules' || has(self.llm)", "judge modes llm and hybrid need llm")
+            ("self.mode == 'rules' || has(self.llm)", "judge modes llm and hybrid need llm", ".llm")
         )
     )
 
@@ -276,7 +293,11 @@ class SelectionSpec(SpecModel):
 class PromotionThresholds(SpecModel):
     model_config = ConfigDict(
         json_schema_extra=_rules(
-            ("self.manualReview < self.autoPromote", "manualReview must be below autoPromote")
+            (
+                "self.manualReview < self.autoPromote",
+                "manualReview must be below autoPromote",
+                ".manualReview",
+            )
         )
     )
 

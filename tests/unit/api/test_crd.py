@@ -145,3 +145,16 @@ def test_free_form_parts_keep_unknown_fields() -> None:
     ):
         assert node_at(path)["x-kubernetes-preserve-unknown-fields"] is True, path
     assert "metrics" in node_at(".status.decisions[]")["properties"]
+
+
+def test_cel_errors_name_the_field_not_only_the_object_holding_the_rule() -> None:
+    def field_paths(path: str) -> set[str]:
+        return {r.get("fieldPath", "") for r in node_at(path)["x-kubernetes-validations"]}
+
+    assert field_paths(".spec.traffic") >= {".slices", ".gatewayAPI"}
+    assert field_paths(".spec.promotion.thresholds") == {".manualReview"}
+    assert field_paths(".spec.judge") == {".llm"}
+    for path in (".spec.traffic", ".spec.promotion.thresholds", ".spec.judge", ".spec.analysis"):
+        parent = node_at(path)["properties"]
+        for field_path in field_paths(path) - {""}:
+            assert field_path.removeprefix(".") in parent, (path, field_path)
