@@ -1,6 +1,6 @@
 """Argo Rollouts' threshold analysis as a judge.
 
-Follows https://argo-rollouts.readthedocs.io/en/stable/features/analysis/ (AnalysisTemplate
+Follows https://argoproj.github.io/argo-rollouts/features/analysis/ (AnalysisTemplate
 metrics: `successCondition`, `failureLimit`, `consecutiveErrorLimit`) and the run semantics
 of argoproj/argo-rollouts `utils/evaluate` and `analysis/analysis.go`:
 

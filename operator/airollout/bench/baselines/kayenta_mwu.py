@@ -1,9 +1,8 @@
 """Kayenta's Netflix ACA judge (Mann-Whitney classifier) as a judge.
 
-Follows https://spinnaker.io/docs/guides/user/canary/judge/ (the NetflixACAJudge: metrics
+Follows https://spinnaker.io/guides/user/canary/judge (the NetflixACAJudge: metrics
 classified High / Low / Pass / Nodata by a Mann-Whitney U test of canary against baseline,
-score = 100 x Pass / classified, pass and marginal score thresholds) and
-https://spinnaker.io/docs/guides/user/canary/config/canary-config/ (metric `direction`),
+score = 100 x Pass / classified, pass and marginal score thresholds, metric `direction`)
 with the classifier of spinnaker/kayenta `MannWhitneyClassifier.scala`:
 
 - per metric, canary and baseline are the per-step values inside the window (a time
