@@ -200,7 +200,10 @@ class LLMJudge:
                     started,
                 )
             log.info(
-                "LLM attempt %d failed (%s); retrying in %.2fs", attempt, outcome.message, wait
+                "LLM attempt %d failed (%s); retrying in %.2fs",
+                attempt,
+                self._redact(outcome.message),
+                wait,
             )
             self._sleep(wait)
         return self._failed(f"deadline of {self.settings.deadline_s:g}s passed", started)
