@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from airollout.analysis.types import MetricKind
@@ -23,8 +23,14 @@ from airollout.api.spec import (
     Comparison,
     JobTemplate,
     JudgeMode,
+    JudgeSpec,
     MetricSpec,
+    OnHoldSpec,
+    PodTemplate,
+    PromotionSpec,
     Router,
+    SelectionSpec,
+    TrafficSpec,
 )
 
 ROOT = "spec"
@@ -58,11 +64,14 @@ class SpecError(ValueError):
 
 def validate(spec: Any) -> list[FieldError]:
     """Every problem with `spec` (the resource's `spec`, as read from the cluster)."""
+    if not isinstance(spec, Mapping):
+        return [FieldError(ROOT, "must be an object")]
     try:
-        parsed = AIRolloutSpec.model_validate(spec)
+        AIRolloutSpec.model_validate(spec)
+        shape_errors = []
     except ValidationError as invalid:
-        return [_field_error(detail) for detail in invalid.errors()]
-    return list(_cross_field_errors(parsed))
+        shape_errors = [_field_error(detail) for detail in invalid.errors()]
+    return shape_errors + list(_cross_field_errors(spec))
 
 
 def parse_spec(spec: Any) -> AIRolloutSpec:
@@ -116,27 +125,39 @@ def _message(detail: ErrorDetails) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _cross_field_errors(spec: AIRolloutSpec) -> Iterator[FieldError]:
-    if (spec.template.image is None) == (spec.template.pod_template_patch is None):
+def _template_errors(template: PodTemplate) -> Iterator[FieldError]:
+    if (template.image is None) == (template.pod_template_patch is None):
         yield FieldError("spec.template", "set exactly one of image or podTemplatePatch")
-    yield from _slice_errors(spec.traffic.slices)
-    if spec.traffic.router is Router.GATEWAY_API and spec.traffic.gateway_api is None:
+
+
+def _traffic_errors(traffic: TrafficSpec) -> Iterator[FieldError]:
+    yield from _slice_errors(traffic.slices)
+    if traffic.router is Router.GATEWAY_API and traffic.gateway_api is None:
         yield FieldError("spec.traffic.gatewayAPI", "required when router is gatewayAPI")
-    yield from _analysis_errors(spec.analysis)
-    if spec.judge.mode is not JudgeMode.RULES and spec.judge.llm is None:
-        yield FieldError("spec.judge.llm", f"required when mode is {spec.judge.mode.value}")
-    if spec.on_hold is not None and spec.on_hold.timeout_seconds <= 0:
+
+
+def _judge_errors(judge: JudgeSpec) -> Iterator[FieldError]:
+    if judge.mode is not JudgeMode.RULES and judge.llm is None:
+        yield FieldError("spec.judge.llm", f"required when mode is {judge.mode.value}")
+
+
+def _on_hold_errors(on_hold: OnHoldSpec) -> Iterator[FieldError]:
+    if on_hold.timeout_seconds <= 0:
         yield FieldError("spec.onHold.timeout", "must be longer than 0s")
-    if spec.selection is not None:
-        yield from _job_errors("spec.selection.jobTemplate", spec.selection.job_template)
-    if spec.promotion is not None:
-        yield from _job_errors("spec.promotion.jobTemplate", spec.promotion.job_template)
-        thresholds = spec.promotion.thresholds
-        if thresholds.manual_review >= thresholds.auto_promote:
-            yield FieldError(
-                "spec.promotion.thresholds.manualReview",
-                f"must be below autoPromote ({thresholds.auto_promote:g})",
-            )
+
+
+def _selection_errors(selection: SelectionSpec) -> Iterator[FieldError]:
+    yield from _job_errors("spec.selection.jobTemplate", selection.job_template)
+
+
+def _promotion_errors(promotion: PromotionSpec) -> Iterator[FieldError]:
+    yield from _job_errors("spec.promotion.jobTemplate", promotion.job_template)
+    thresholds = promotion.thresholds
+    if thresholds.manual_review >= thresholds.auto_promote:
+        yield FieldError(
+            "spec.promotion.thresholds.manualReview",
+            f"must be below autoPromote ({thresholds.auto_promote:g})",
+        )
 
 
 def _slice_errors(slices: Sequence[int]) -> Iterator[FieldError]:
@@ -197,3 +218,37 @@ def _job_errors(path: str, job: JobTemplate) -> Iterator[FieldError]:
     restart = pod.get("restartPolicy")
     if restart is not None and restart not in JOB_RESTART_POLICIES:
         yield FieldError(f"{pod_path}.restartPolicy", "must be Never or OnFailure for a Job")
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    """A part of the spec whose rules can be checked on its own once it parses."""
+
+    field: str  # wire name under spec
+    model: type[BaseModel]
+    errors: Callable[[Any], Iterator[FieldError]]
+
+
+# Absent sections take their defaults, which are valid by construction, so only present
+# ones are checked; a shape error elsewhere in the spec does not hide these.
+_SECTIONS = (
+    _Section("template", PodTemplate, _template_errors),
+    _Section("traffic", TrafficSpec, _traffic_errors),
+    _Section("analysis", AnalysisSpec, _analysis_errors),
+    _Section("judge", JudgeSpec, _judge_errors),
+    _Section("onHold", OnHoldSpec, _on_hold_errors),
+    _Section("selection", SelectionSpec, _selection_errors),
+    _Section("promotion", PromotionSpec, _promotion_errors),
+)
+
+
+def _cross_field_errors(spec: Mapping[str, Any]) -> Iterator[FieldError]:
+    for section in _SECTIONS:
+        raw = spec.get(section.field)
+        if raw is None:
+            continue
+        try:
+            parsed = section.model.model_validate(raw)
+        except ValidationError:
+            continue  # already reported, with its path, by the whole-spec validation
+        yield from section.errors(parsed)

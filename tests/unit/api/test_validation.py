@@ -399,6 +399,22 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
     assert paths == {"spec.analysis.interval", "spec.analysis.alpha", "spec.analysis.tolerance"}
 
 
+def test_a_shape_error_in_one_section_does_not_hide_rule_errors_in_another() -> None:
+    spec = changed(
+        lambda s: s.update(
+            judge={"mode": "oracle"},
+            traffic={"slices": [10, 5, 100]},
+            template={"image": "a", "podTemplatePatch": {}},
+        )
+    )
+
+    assert [str(error) for error in validate(spec)] == [
+        "spec.judge.mode: must be one of 'rules', 'llm' or 'hybrid'",
+        "spec.template: set exactly one of image or podTemplatePatch",
+        "spec.traffic.slices[1]: must be greater than 10",
+    ]
+
+
 def test_parse_spec_raises_one_error_listing_every_field() -> None:
     spec = changed(lambda s: s.update(traffic={"slices": [50, 40, 90]}))
 
