@@ -40,9 +40,10 @@ class StartWindow:
 
 @dataclass(frozen=True, slots=True)
 class JudgeWindow:
-    """The window has ended: evaluate it and answer with `WindowJudged` under the same key."""
+    """The window has ended: evaluate it and answer with `WindowJudged` naming `window`."""
 
     key: str
+    window: str  # the key StartWindow gave the window
     start: str
     end: str
 

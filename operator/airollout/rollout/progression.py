@@ -97,7 +97,10 @@ def _on_tick(ctx: Context, status: AIRolloutStatus) -> Step | None:
     if window is None or window.judging or ctx.now < from_rfc3339(window.end):
         return None
     judging = status.model_copy(update={"window": window.model_copy(update={"judging": True})})
-    return judging, (JudgeWindow(key=window.key, start=window.start, end=window.end),)
+    ask = JudgeWindow(
+        key=f"{window.key}-judge", window=window.key, start=window.start, end=window.end
+    )
+    return judging, (ask,)
 
 
 def _decision_summary(

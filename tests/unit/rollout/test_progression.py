@@ -51,7 +51,12 @@ def test_the_window_is_judged_once_its_end_has_passed_and_only_once() -> None:
     assert driver.send(Tick(), after_s=5) == ()
     actions = driver.end_window()
     assert of_type(actions, JudgeWindow) == [
-        JudgeWindow(key="g1-s0-w1", start=driver.status.window.start, end=driver.status.window.end)
+        JudgeWindow(
+            key="g1-s0-w1-judge",
+            window="g1-s0-w1",
+            start=driver.status.window.start,
+            end=driver.status.window.end,
+        )
     ]
     assert driver.send(Tick(), after_s=30) == ()
 
