@@ -85,7 +85,9 @@ def rate_result(
         message = f"{seen} is above {reference:.4g} with e-value {breach:.3g} >= {fail_at:.3g}."
         return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
     confidence = 1.0 - settings.proceed_alpha
-    upper = _upper_events(state["x_within"], confidence) / n
+    # The upper bound is above the estimate, so it is only worth computing below the bound.
+    below = state["x_within"] < n * reference
+    upper = _upper_events(state["x_within"], confidence) / n if below else math.inf
     if upper < reference:
         message = (
             f"{seen} is below {reference:.4g}: its {confidence:.0%} upper bound is {upper:.4g}."

@@ -154,8 +154,9 @@ def _latency(
         ):
             folded = state[key] or bounds.start_rate()
             if histogram is not None:
+                exposure = canary.requests if key == "canary_bound" else stable.requests
                 folded = bounds.fold_rate(
-                    folded, sum(histogram.counts), _slow_counts(histogram, check.max), tail
+                    folded, exposure, _slow_counts(histogram, check.max), tail
                 )
             new_state[key] = folded
             what = f"{key.split('_')[0]} share slower than {check.max:g} (a {percent} bound)"

@@ -93,7 +93,7 @@ def fold_ratio(
 def log_evalue(log_ratios: Sequence[float]) -> float:
     """Logarithm of the mixture e-value: the log of the mean ratio, equal prior weights."""
     top = max(log_ratios)
-    total = sum(math.exp(value - top) for value in log_ratios)
+    total = sum(map(math.exp, [value - top for value in log_ratios]))
     return top + math.log(total / len(log_ratios))
 
 

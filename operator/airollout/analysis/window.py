@@ -24,10 +24,7 @@ class ErrorTotals:
 class LatencyTotals:
     steps: int
     histogram: Histogram | None  # the window's bucket counts summed over usable steps
-
-    @property
-    def requests(self) -> float:
-        return sum(self.histogram.counts) if self.histogram is not None else 0.0
+    requests: float = 0.0  # the histogram's total
 
 
 def usable(window: Sequence[Observation], warmup_s: float) -> list[Observation]:
@@ -36,45 +33,48 @@ def usable(window: Sequence[Observation], warmup_s: float) -> list[Observation]:
 
 
 def _samples(window: Sequence[Observation], version: Version, metric: str) -> list[Sample]:
-    found = []
-    for observation in window:
-        by_metric = observation.canary if version is Version.CANARY else observation.stable
-        sample = by_metric.get(metric)
-        if sample is not None:
-            found.append(sample)
-    return found
+    if version is Version.CANARY:
+        found = [observation.canary.get(metric) for observation in window]
+    else:
+        found = [observation.stable.get(metric) for observation in window]
+    return [sample for sample in found if sample is not None]
 
 
 def error_totals(window: Sequence[Observation], version: Version, metric: str) -> ErrorTotals:
     steps, requests, errors = 0, 0.0, 0.0
     for sample in _samples(window, version, metric):
         n, x = sample.requests, sample.errors
-        if n is None or x is None or not (math.isfinite(n) and math.isfinite(x)):
-            continue
-        if n <= 0.0 or x < 0.0 or x > n:
+        # NaN fails every comparison, so these also drop NaN and infinite counts.
+        if n is None or x is None or not (0.0 < n < math.inf and 0.0 <= x <= n):
             continue
         steps, requests, errors = steps + 1, requests + n, errors + x
     return ErrorTotals(steps, requests, errors)
 
 
 def latency_totals(window: Sequence[Observation], version: Version, metric: str) -> LatencyTotals:
-    histograms: list[Histogram] = []
-    for sample in _samples(window, version, metric):
-        histogram = sample.histogram
-        if histogram is None or len(histogram.counts) != len(histogram.edges):
-            continue
-        total = sum(histogram.counts)
-        # Buckets with other edges cannot be summed with the first; a scrape with a
-        # different layout is left out rather than guessed at.
-        if not math.isfinite(total) or total <= 0.0 or min(histogram.counts) < 0.0:
-            continue
-        if histograms and histogram.edges != histograms[0].edges:
-            continue
-        histograms.append(histogram)
+    histograms = [
+        sample.histogram
+        for sample in _samples(window, version, metric)
+        if sample.histogram is not None
+    ]
     if not histograms:
         return LatencyTotals(0, None)
-    counts = tuple(sum(column) for column in zip(*(h.counts for h in histograms), strict=True))
-    return LatencyTotals(len(histograms), Histogram(histograms[0].edges, counts))
+    edges = histograms[0].edges
+    # Buckets with other edges cannot be added to the first: left out, not guessed at.
+    rows = [h.counts for h in histograms if h.edges == edges and len(h.counts) == len(edges)]
+    summed = _column_sums(rows)
+    if not 0.0 <= sum(summed) < math.inf:
+        # Some step had a NaN or infinite bucket: drop those steps only (the slow path).
+        rows = [counts for counts in rows if 0.0 <= sum(counts) < math.inf]
+        summed = _column_sums(rows)
+    requests = sum(summed)
+    if requests <= 0.0:
+        return LatencyTotals(0, None)
+    return LatencyTotals(len(rows), Histogram(edges, tuple(summed)), requests)
+
+
+def _column_sums(rows: Sequence[Sequence[float]]) -> list[float]:
+    return list(map(sum, zip(*rows, strict=True)))
 
 
 def gauge_values(window: Sequence[Observation], version: Version, metric: str) -> list[float]:
