@@ -15,15 +15,16 @@ and the final action is never less cautious than the safety floor that the metri
 alone imply (invariants 1 and 2), however the rules judge or the LLM answered. So nothing in
 the data, read by the LLM, can force a proceed (invariant 4).
 
-Fields of the rules verdict this module relies on (the contract with the analysis):
+Fields of the rules verdict this module relies on (the contract with the analysis, the same
+reading as `rules.metric_finding`):
 - `MetricResult.bound.outcome == FAIL`: the canary breached the hard bound with enough
   evidence (not one noisy estimate). This alone triggers invariant 1.
-- `MetricResult.extra["stable_breach"]` (1.0 or 0.0): the stable version breaches the same
-  bound and the canary is no worse than stable (the shared cause that makes it a hold).
-  When the key is absent, the same is read from `canary_value`, `stable_value` and
-  `bound.threshold` (both beyond the threshold on the same side, canary no farther out).
-- No data: any `bound` or `comparison` outcome `NO_DATA`, a `canary_value` that is None or
-  NaN, or no metric results at all. Invariant 2: at least hold.
+- `MetricResult.stable_bound.outcome == FAIL` with a `comparison` that is absent or not
+  `FAIL`: stable breaches the same bound and the canary is not shown worse; the shared
+  cause that makes a breach a hold instead of a rollback.
+- No canary data: `canary_value` None or NaN, a `bound` outcome `NO_DATA`, or with no bound
+  a `comparison` outcome `NO_DATA`; or no metric results at all. Invariant 2: at least hold.
+  Stable lacking data alone is not "no data": at the last slice stable carries no traffic.
 - `comparison.outcome == FAIL` and any `NOT_YET` outcome only limit an LLM-made proceed.
 """
 
@@ -36,7 +37,6 @@ from enum import StrEnum
 from airollout.analysis.types import MetricResult, Outcome
 from airollout.judge.types import Action, Opinion, Verdict
 
-STABLE_BREACH_KEY = "stable_breach"
 _CAUTION = {Action.PROCEED: 0, Action.HOLD: 1, Action.ROLLBACK: 2}
 
 
@@ -82,24 +82,18 @@ def safety_floor(metrics: tuple[MetricResult, ...]) -> SafetyFloor | None:
 
 
 def stable_breaches_too(result: MetricResult) -> bool:
-    """The shared-cause case of invariant 1: stable is beyond the bound and canary no worse."""
-    if STABLE_BREACH_KEY in result.extra:
-        return result.extra[STABLE_BREACH_KEY] >= 1.0
-    canary, stable = result.canary_value, result.stable_value
-    bound = result.bound.threshold if result.bound is not None else None
-    if canary is None or stable is None or bound is None:
-        return False
-    if not all(math.isfinite(v) for v in (canary, stable, bound)):
-        return False
-    side = math.copysign(1.0, canary - bound)
-    return (stable - bound) * side > 0 and (canary - stable) * side <= 0
+    """The shared-cause case of invariant 1: stable breaches too and canary is not worse."""
+    stable = result.stable_bound
+    canary_worse = result.comparison is not None and result.comparison.outcome is Outcome.FAIL
+    return stable is not None and stable.outcome is Outcome.FAIL and not canary_worse
 
 
 def lacks_data(result: MetricResult) -> bool:
-    tests = (result.bound, result.comparison)
-    if any(test is not None and test.outcome is Outcome.NO_DATA for test in tests):
+    if result.canary_value is None or math.isnan(result.canary_value):
         return True
-    return result.canary_value is None or math.isnan(result.canary_value)
+    if result.bound is not None:
+        return result.bound.outcome is Outcome.NO_DATA
+    return result.comparison is not None and result.comparison.outcome is Outcome.NO_DATA
 
 
 def _unsettled_metrics(metrics: tuple[MetricResult, ...]) -> list[str]:

@@ -127,6 +127,7 @@ def _metric_document(result: MetricResult) -> dict[str, Any]:
         "canary_samples": _number(result.canary_n),
         "stable_samples": _number(result.stable_n),
         "bound": _test_document(result.bound),
+        "stable_bound": _test_document(result.stable_bound),
         "comparison": _test_document(result.comparison),
         "extra": {key: _number(value) for key, value in result.extra.items()},
     }

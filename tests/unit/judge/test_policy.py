@@ -121,15 +121,22 @@ def test_shared_cause_breach_is_hold_not_proceed(mode: JudgeMode) -> None:
     assert "shared cause" in verdict.overrides[-1]
 
 
-def test_shared_cause_is_read_from_values_when_the_flag_is_absent() -> None:
-    max_bound = metric(bound=Outcome.FAIL, canary=0.02, stable=0.03, threshold=0.005)
-    min_bound = metric(bound=Outcome.FAIL, canary=40.0, stable=30.0, threshold=50.0)
-    canary_worse = metric(bound=Outcome.FAIL, canary=0.04, stable=0.03, threshold=0.005)
-    stable_fine = metric(bound=Outcome.FAIL, canary=0.02, stable=0.001, threshold=0.005)
-    assert stable_breaches_too(max_bound)
-    assert stable_breaches_too(min_bound)
+def test_shared_cause_needs_a_stable_breach_and_a_canary_not_shown_worse() -> None:
+    shared = metric(bound=Outcome.FAIL, stable_bound=Outcome.FAIL, comparison=Outcome.PASS)
+    untested = metric(bound=Outcome.FAIL, stable_bound=Outcome.FAIL, comparison=None)
+    canary_worse = metric(bound=Outcome.FAIL, stable_bound=Outcome.FAIL, comparison=Outcome.FAIL)
+    stable_unknown = metric(bound=Outcome.FAIL, stable_bound=Outcome.NO_DATA)
+    assert stable_breaches_too(shared)
+    assert stable_breaches_too(untested)
     assert not stable_breaches_too(canary_worse)
-    assert not stable_breaches_too(stable_fine)
+    assert not stable_breaches_too(stable_unknown)
+
+
+def test_stable_without_data_does_not_block_a_proceed() -> None:
+    # At the last slice stable carries no traffic; the canary's own bound still vouches.
+    last_slice = metric(stable=None, stable_bound=Outcome.NO_DATA, comparison=Outcome.NOT_YET)
+    verdict = combine(JudgeMode.HYBRID, rules_verdict(P, last_slice), llm_opinion(P))
+    assert verdict.action is P
 
 
 @pytest.mark.parametrize(
@@ -138,7 +145,7 @@ def test_shared_cause_is_read_from_values_when_the_flag_is_absent() -> None:
         metric(canary=math.nan),
         metric(canary=None),
         metric(bound=Outcome.NO_DATA),
-        metric(comparison=Outcome.NO_DATA),
+        metric(bound=None, comparison=Outcome.NO_DATA),
     ],
 )
 @pytest.mark.parametrize("mode", list(JudgeMode))
@@ -163,7 +170,6 @@ values = st.floats(allow_nan=True, allow_infinity=True) | st.none()
 
 @st.composite
 def metric_results(draw: st.DrawFn) -> MetricResult:
-    extra = draw(st.sampled_from([{}, {"stable_breach": 0.0}, {"stable_breach": 1.0}]))
     return metric(
         draw(st.sampled_from(["error-rate", "latency", "saturation"])),
         bound=draw(outcomes),
@@ -171,7 +177,7 @@ def metric_results(draw: st.DrawFn) -> MetricResult:
         canary=draw(values),
         stable=draw(values),
         threshold=draw(st.floats(allow_nan=False, allow_infinity=False)),
-        extra=extra,
+        stable_bound=draw(outcomes),
     )
 
 
@@ -180,19 +186,12 @@ opinions = st.builds(llm_opinion, actions | st.none(), st.just("schema")) | st.n
 modes = st.sampled_from(list(JudgeMode))
 
 
-def _own_breach(m: MetricResult) -> bool:
-    return (
-        m.bound is not None
-        and m.bound.outcome is Outcome.FAIL
-        and not m.extra.get("stable_breach", 1.0)
-    )
-
-
 def _no_data(m: MetricResult) -> bool:
-    no_data_test = any(
-        t is not None and t.outcome is Outcome.NO_DATA for t in (m.bound, m.comparison)
-    )
-    return no_data_test or m.canary_value is None or math.isnan(m.canary_value)
+    """Canary data missing by any reading the analysis may give (independent of the policy)."""
+    if m.canary_value is None or math.isnan(m.canary_value):
+        return True
+    vouching = m.bound if m.bound is not None else m.comparison
+    return vouching is not None and vouching.outcome is Outcome.NO_DATA
 
 
 @settings(max_examples=300, deadline=None)
@@ -216,8 +215,6 @@ def test_breach_or_missing_data_never_ends_in_proceed(
     )
     if unsafe:
         assert verdict.action is not P
-    if any(_own_breach(m) for m in results):
-        assert verdict.action is R
 
 
 @settings(max_examples=300, deadline=None)

@@ -82,7 +82,7 @@ def test_metrics_carry_values_samples_bounds_statistics_and_outcomes() -> None:
     assert (first["canary_samples"], first["stable_samples"]) == (5000.0, 45000.0)
     assert first["bound"]["outcome"] == "fail"
     assert first["bound"]["threshold"] == 0.005
-    assert first["extra"] == {"stable_breach": 1.0}
+    assert first["stable_bound"]["outcome"] == "fail"
     assert second["comparison"]["test"] == "msprt-rate-ratio"
     assert second["comparison"]["outcome"] == "not-yet"
     assert data["rules_judge"]["action"] == "hold"

@@ -25,7 +25,7 @@ def metric(
     canary: float | None = 0.001,
     stable: float | None = 0.001,
     threshold: float = 0.005,
-    extra: dict[str, float] | None = None,
+    stable_bound: Outcome | None = None,
 ) -> MetricResult:
     return MetricResult(
         name=name,
@@ -36,7 +36,7 @@ def metric(
         stable_n=45000.0,
         bound=None if bound is None else check(bound, threshold=threshold),
         comparison=None if comparison is None else check(comparison, test="msprt-rate-ratio"),
-        extra=extra or {},
+        stable_bound=None if stable_bound is None else check(stable_bound, threshold=threshold),
     )
 
 
@@ -48,7 +48,7 @@ def breach(name: str = "error-rate", *, shared: bool = False) -> MetricResult:
         comparison=Outcome.PASS if shared else Outcome.FAIL,
         canary=0.02,
         stable=0.03 if shared else 0.001,
-        extra={"stable_breach": 1.0 if shared else 0.0},
+        stable_bound=Outcome.FAIL if shared else Outcome.PASS,
     )
 
 
