@@ -26,6 +26,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from airollout.api.spec import LLMSpec
 from airollout.judge.prompt import PastDecision, build_messages, redact
 from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
 
@@ -79,6 +80,23 @@ class LLMSettings:
     backoff_max_s: float = 8.0
     retry_after_max_s: float = 30.0  # a server asking for longer is not waited for longer
     structured_output: bool = True  # send response_format json_schema (dropped on HTTP 400)
+
+    @classmethod
+    def from_spec(cls, spec: LLMSpec, api_key: str, deadline_s: float | None = None) -> LLMSettings:
+        """Settings from the resource's `judge.llm`; the key is what its Secret holds.
+
+        Without `deadline_s`, every attempt may use its whole timeout plus half a minute
+        of waiting between attempts.
+        """
+        attempts = spec.max_retries + 1
+        return cls(
+            model=spec.model,
+            base_url=spec.base_url,
+            api_key=api_key,
+            timeout_s=spec.timeout_seconds,
+            max_attempts=attempts,
+            deadline_s=deadline_s or spec.timeout_seconds * attempts + 30.0,
+        )
 
 
 def api_key_from_env(variable: str) -> str:

@@ -32,18 +32,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from airollout.analysis.types import MetricResult, Outcome
+from airollout.api.spec import JudgeMode
 from airollout.judge.types import Action, Opinion, Verdict
 
+__all__ = ["JudgeMode", "SafetyFloor", "combine", "safety_floor"]
+
 _CAUTION = {Action.PROCEED: 0, Action.HOLD: 1, Action.ROLLBACK: 2}
-
-
-class JudgeMode(StrEnum):
-    RULES = "rules"
-    LLM = "llm"
-    HYBRID = "hybrid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import pytest
 from fake_openai import FakeOpenAI, Reply, answer, completion, error
 from verdict_builders import breach, context, metric, rules_verdict
 
+from airollout.api.spec import LLMSpec
 from airollout.judge.llm import LLMJudge, LLMSettings, parse_answer, retry_after_s
 from airollout.judge.policy import JudgeMode, combine
 from airollout.judge.types import Action
@@ -323,3 +324,15 @@ def test_api_key_never_reaches_opinions_verdicts_prompts_or_logs(
     assert API_KEY not in repr(records) + repr(verdicts) + repr(judge.settings)
     assert API_KEY not in caplog.text
     assert caplog.records  # the failures were logged, redacted
+
+
+def test_settings_from_the_resource_spec_take_model_endpoint_timeout_and_retries() -> None:
+    spec = LLMSpec.model_validate(
+        {"model": "gpt-4o", "baseURL": "https://llm.example/v1", "timeout": "5s", "maxRetries": 3}
+    )
+    settings = LLMSettings.from_spec(spec, api_key=API_KEY)
+    assert (settings.model, settings.base_url) == ("gpt-4o", "https://llm.example/v1")
+    assert (settings.timeout_s, settings.max_attempts) == (5.0, 4)
+    assert settings.deadline_s >= settings.timeout_s * settings.max_attempts
+    assert LLMSettings.from_spec(spec, api_key="", deadline_s=12.0).deadline_s == 12.0
+    assert API_KEY not in repr(settings)
