@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from airollout.api.status import DecisionRecord
 from airollout.judge.types import Verdict
 
 
@@ -64,8 +65,11 @@ class Rollback:
 
 @dataclass(frozen=True, slots=True)
 class RecordDecision:
+    """Write the verdict to the decision log; `record` is the copy the status keeps too."""
+
     verdict: Verdict
     key: str
+    record: DecisionRecord
 
 
 @dataclass(frozen=True, slots=True)

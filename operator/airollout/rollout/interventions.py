@@ -124,7 +124,19 @@ def resume(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> 
     if target is Phase.PROGRESSING:
         new, actions = open_window(ctx, back, first_window_start(ctx, back))
         return new, (*actions, notice)
-    return back, (notice,)
+    return _waiting_again(ctx, back, message)
+
+
+def _waiting_again(ctx: Context, status: AIRolloutStatus, message: str) -> Step:
+    """Back in a phase that waits for a person: say again what it waits for."""
+    if status.phase is Phase.AWAITING_APPROVAL:
+        reason, hint = "ManualReview", "resume again to approve, or abort."
+    elif status.blocked_by is not None:
+        reason, hint = "Conflict", f"waiting for AIRollout {status.blocked_by} to finish."
+    else:
+        reason, hint = "PromotionBlocked", "promote to override, or abort."
+    text = f"{message} Back to {status.phase.value}: {hint}"
+    return moved(status, status.phase, reason, text), (ctx.event("Resumed", text),)
 
 
 JOB_KINDS = {Phase.SELECTING: JobKind.SELECTION, Phase.EVALUATING: JobKind.PROMOTION}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from airollout.api.status import AIRolloutStatus, Phase
-from airollout.judge.types import Action, Verdict
+from airollout.api.records import decision_record, last_decision
+from airollout.api.status import AIRolloutStatus, DecisionRecord, Phase
+from airollout.judge.types import Action, DecisionContext, Verdict
 from airollout.rollout import keys
 from airollout.rollout.actions import JudgeWindow, PromoteTarget, RecordDecision
 from airollout.rollout.events import (
@@ -103,34 +102,34 @@ def _on_tick(ctx: Context, status: AIRolloutStatus) -> Step | None:
     return judging, (ask,)
 
 
-def _decision_summary(
+def _decision_entry(
     ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "time": to_rfc3339(ctx.now),
-        "action": verdict.action.value,
-        "reasoning": verdict.reasoning,
-        "slice": status.slice,
-        "weight": status.weight,
-        "window": status.windows_at_slice + 1,
-        "overrides": list(verdict.overrides),
-    }
+) -> DecisionRecord:
+    context = DecisionContext(
+        rollout=ctx.spec.name,
+        namespace=ctx.spec.namespace,
+        revision=ctx.spec.revision,
+        slice_index=status.slice or 0,
+        weight=status.weight,
+        window_index=status.windows_at_slice + 1,
+        elapsed_s=0.0,  # not kept in the record
+    )
+    return decision_record(verdict, context, to_rfc3339(ctx.now), key)
 
 
 def _on_verdict(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Step:
-    summary = _decision_summary(ctx, status, verdict, key)
-    first_line = verdict.reasoning.splitlines()[0] if verdict.reasoning else ""
+    record = _decision_entry(ctx, status, verdict, key)
+    entry = record.model_dump(mode="json", by_alias=True)
     judged = status.model_copy(
         update={
             "window": None,
             "windows_at_slice": status.windows_at_slice + 1,
-            "decisions": [*status.decisions, summary][-DECISIONS_KEPT:],
-            "last_decision": f"{verdict.action.value}: {first_line}"[:120],
+            "decisions": [*status.decisions, entry][-DECISIONS_KEPT:],
+            "last_decision": last_decision(record),
         }
     )
     new, actions = _act_on(ctx, judged, verdict, key)
-    return new, (RecordDecision(verdict=verdict, key=f"{key}-decision"), *actions)
+    return new, (RecordDecision(verdict=verdict, key=f"{key}-decision", record=record), *actions)
 
 
 def _act_on(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Step:

@@ -41,3 +41,7 @@ class SpecView:
     selection: bool = False  # a test-selection Job runs before any traffic moves
     promotion: PromotionThresholds | None = None  # a promotion-score Job runs if set
     paused: bool = False
+    # Only for the audit trail: which rollout and change a decision record belongs to.
+    name: str = ""
+    namespace: str = ""
+    revision: str = ""

@@ -17,6 +17,7 @@ from airollout.rollout.events import (
     InvalidSpec,
     PausedChanged,
     Promote,
+    PromotionScored,
     Resume,
     SelectionFinished,
     Start,
@@ -25,7 +26,7 @@ from airollout.rollout.events import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.rollout.spec_view import HoldExpiry, OnHold
+from airollout.rollout.spec_view import HoldExpiry, OnHold, PromotionThresholds
 
 pytestmark = pytest.mark.unit
 
@@ -85,6 +86,19 @@ def test_a_job_result_while_paused_is_asked_for_again_under_the_same_key() -> No
     actions = driver.send(PausedChanged(paused=False))
     assert of_type(actions, CreateJob) == [CreateJob(JobKind.SELECTION, "g1-selection")]
     driver.send(SelectionFinished("g1-selection", {}))
+    assert driver.status.phase is Phase.PROGRESSING
+
+
+def test_resuming_a_paused_approval_waits_for_approval_again() -> None:
+    driver = Driver(spec=replace(PLAIN_SPEC, promotion=PromotionThresholds(0.9, 0.7)))
+    driver.send(Start())
+    driver.send(PromotionScored("g1-promotion", 0.8))
+    driver.send(PausedChanged(paused=True))
+    driver.send(PausedChanged(paused=False))
+    assert driver.status.phase is Phase.AWAITING_APPROVAL
+    assert driver.status.reason == "ManualReview"
+    assert driver.status.weight == 0
+    driver.send(Resume())
     assert driver.status.phase is Phase.PROGRESSING
 
 

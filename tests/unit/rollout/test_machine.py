@@ -66,7 +66,6 @@ def specs(draw: st.DrawFn) -> SpecView:
     )
 
 
-ADVANCE = ("advance",)
 MOVES = st.one_of(
     st.tuples(st.just("advance"), st.sampled_from(Action)),
     st.tuples(st.just("advance"), st.sampled_from(Action)),
@@ -158,7 +157,6 @@ class Run:
         tuple[AIRolloutStatus, RolloutEvent, AIRolloutStatus, tuple[RolloutAction, ...]]
     ] = field(default_factory=list)
     final: AIRolloutStatus = field(default_factory=AIRolloutStatus)
-    now: object = T0
 
 
 def run(spec: SpecView, moves: list[tuple[object, ...]]) -> Run:
@@ -170,7 +168,7 @@ def run(spec: SpecView, moves: list[tuple[object, ...]]) -> Run:
         new, actions = step(spec, status, event, now)
         result.steps.append((status, event, new, actions))
         status = new
-    result.final, result.now = status, now
+    result.final = status
     return result
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
-from airollout.api.status import Phase
+from airollout.api.status import DecisionRecord, Phase
 from airollout.judge.types import Action
 from airollout.rollout.actions import (
     JudgeWindow,
@@ -71,6 +71,19 @@ def test_proceed_moves_to_the_next_slice_and_records_the_decision() -> None:
     assert driver.status.last_decision == "proceed: all healthy"
     assert driver.status.decisions[-1]["action"] == "proceed"
     assert driver.status.decisions[-1]["weight"] == 10
+
+
+def test_the_decision_record_names_the_revision_window_and_key() -> None:
+    spec = replace(PLAIN_SPEC, name="checkout-4f2a1c", namespace="shop", revision="4f2a1c")
+    driver = Driver(spec=spec).start_progressing()
+    driver.judge(Action.HOLD, "too few requests")
+    actions = driver.judge(Action.ROLLBACK, "errors\nmore detail")
+    [recorded] = of_type(actions, RecordDecision)
+    stored = DecisionRecord.model_validate(driver.status.decisions[-1])
+    assert stored == recorded.record
+    assert (stored.revision, stored.key, stored.window) == ("4f2a1c", "g1-s0-w2", 2)
+    assert (stored.weight, stored.slice, stored.action) == (10, 0, "rollback")
+    assert driver.status.last_decision == "rollback: errors"
 
 
 def test_the_whole_way_to_success_moves_through_every_slice_then_promotes() -> None:
