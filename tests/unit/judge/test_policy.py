@@ -98,6 +98,13 @@ def test_llm_mode_keeps_a_comparison_rollback_when_the_llm_says_proceed() -> Non
     assert combine(JudgeMode.LLM, rules, llm_opinion(P)).action is R
 
 
+def test_llm_mode_may_soften_a_comparison_rollback_to_hold_and_says_so() -> None:
+    rules = rules_verdict(R, metric("latency", comparison=Outcome.FAIL))
+    verdict = combine(JudgeMode.LLM, rules, llm_opinion(H))
+    assert verdict.action is H
+    assert verdict.overrides == ("llm mode: LLM hold used over the rules rollback",)
+
+
 @pytest.mark.parametrize("mode", list(JudgeMode))
 @pytest.mark.parametrize("llm", [P, H])
 def test_own_bound_breach_is_rollback_whatever_the_llm_says(mode: JudgeMode, llm: Action) -> None:
@@ -196,7 +203,7 @@ def _no_data(m: MetricResult) -> bool:
 
 @settings(max_examples=300, deadline=None)
 @given(modes, actions, st.lists(metric_results(), max_size=4), opinions)
-def test_a_flagged_own_breach_always_ends_in_rollback(
+def test_a_canary_only_bound_breach_always_ends_in_rollback(
     mode: JudgeMode, action: Action, results: list[MetricResult], llm: Opinion | None
 ) -> None:
     results.append(breach(shared=False))
