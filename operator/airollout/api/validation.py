@@ -18,6 +18,8 @@ from pydantic_core import ErrorDetails
 from airollout.analysis.types import MetricKind
 from airollout.api.durations import parse_duration
 from airollout.api.spec import (
+    NAME_PATTERN,
+    URL_PATTERN,
     AIRolloutSpec,
     AnalysisSpec,
     Comparison,
@@ -43,6 +45,11 @@ QUERIES_BY_KIND: Mapping[MetricKind, tuple[str, ...]] = {
 }
 ALL_QUERIES = ("query", "errorQuery", "totalQuery", "bucketsQuery")
 JOB_RESTART_POLICIES = ("Never", "OnFailure")
+PATTERN_MEANINGS: Mapping[str, str] = {
+    URL_PATTERN: "must be an http:// or https:// URL",
+    NAME_PATTERN: "must be lowercase letters, digits, '-', '_' or '.', "
+    "starting and ending with a letter or digit",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +109,9 @@ _MESSAGES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "less_than": lambda ctx: f"must be less than {ctx['lt']:g}",
     "enum": lambda ctx: f"must be one of {ctx['expected']}",
     "literal_error": lambda ctx: f"must be {ctx['expected']}",
-    "string_pattern_mismatch": lambda ctx: f"must match {ctx['pattern']}",
+    "string_pattern_mismatch": lambda ctx: PATTERN_MEANINGS.get(
+        ctx["pattern"], f"must match {ctx['pattern']}"
+    ),
     "string_too_short": lambda ctx: (
         "must not be empty"
         if ctx["min_length"] == 1

@@ -215,7 +215,7 @@ INVALID: list[tuple[str, Callable[[Spec], object], str, str]] = [
         "prometheus address not a URL",
         lambda s: s["analysis"].update(prometheus={"address": "prom:9090"}),
         "spec.analysis.prometheus.address",
-        "must match ^https?://[^\\s]+$",
+        "must be an http:// or https:// URL",
     ),
     (
         "errorRate without totalQuery",
@@ -269,7 +269,8 @@ INVALID: list[tuple[str, Callable[[Spec], object], str, str]] = [
         "metric name with spaces",
         lambda s: metric(s).update(name="error rate"),
         "spec.analysis.metrics[0].name",
-        "must match ^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$",
+        "must be lowercase letters, digits, '-', '_' or '.', "
+        "starting and ending with a letter or digit",
     ),
     (
         "duplicate metric names",
