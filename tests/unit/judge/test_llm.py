@@ -12,7 +12,13 @@ from fake_openai import FakeOpenAI, Reply, answer, completion, error
 from verdict_builders import breach, context, metric, rules_verdict
 
 from airollout.api.spec import LLMSpec
-from airollout.judge.llm import LLMJudge, LLMSettings, parse_answer, retry_after_s
+from airollout.judge.llm import (
+    LLMJudge,
+    LLMSettings,
+    api_key_from_env,
+    parse_answer,
+    retry_after_s,
+)
 from airollout.judge.policy import JudgeMode, combine
 from airollout.judge.types import Action
 
@@ -336,3 +342,12 @@ def test_settings_from_the_resource_spec_take_model_endpoint_timeout_and_retries
     assert settings.deadline_s >= settings.timeout_s * settings.max_attempts
     assert LLMSettings.from_spec(spec, api_key="", deadline_s=12.0).deadline_s == 12.0
     assert API_KEY not in repr(settings)
+
+
+def test_api_key_is_read_from_the_named_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AIROLLOUT_TEST_LLM_KEY", API_KEY)
+    monkeypatch.delenv("AIROLLOUT_TEST_UNSET_KEY", raising=False)
+    assert api_key_from_env("AIROLLOUT_TEST_LLM_KEY") == API_KEY
+    assert api_key_from_env("AIROLLOUT_TEST_UNSET_KEY") == ""
