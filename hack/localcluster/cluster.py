@@ -116,7 +116,7 @@ def _is_cluster_dir(layout: Layout) -> bool:
 
 def _clear_stale(layout: Layout) -> None:
     """Refuse a second cluster in one directory; clean up after a crashed or failed one."""
-    if not layout.root.exists():
+    if not layout.root.exists() or not any(layout.root.iterdir()):
         return
     if not _is_cluster_dir(layout):
         raise ClusterError(f"{layout.root} exists and is not a cluster state directory")

@@ -45,7 +45,7 @@ def tail(path: Path, lines: int) -> str:
 
 
 def _process_matches(pid: int, executable: str) -> bool:
-    """True when `pid` is alive (not a zombie) and runs `executable`."""
+    """True when `pid` is alive (not a zombie) and was started as `executable`."""
     proc = Path("/proc") / str(pid)
     try:
         cmdline = (proc / "cmdline").read_bytes().split(b"\0")
@@ -53,7 +53,9 @@ def _process_matches(pid: int, executable: str) -> bool:
         state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-    return state != "Z" and cmdline[0].decode(errors="replace") == executable
+    # A script runs as "<interpreter> <script>": its path is then the second argument.
+    started_as = [arg.decode(errors="replace") for arg in cmdline[:2]]
+    return state != "Z" and executable in started_as
 
 
 def start(layout: Layout, name: str, argv: list[str]) -> Tracked:
