@@ -93,9 +93,10 @@ def rate_result(
             f"{seen} is below {reference:.4g}: its {confidence:.0%} upper bound is {upper:.4g}."
         )
         return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
+    doubt = f"its {confidence:.0%} upper bound is {upper:.4g}" if below else "it is not lower"
     message = (
-        f"{seen} is neither above {reference:.4g} with confidence (e-value {breach:.3g} "
-        f"of {fail_at:.3g}) nor below it (upper bound {upper:.4g})."
+        f"{seen} is not yet shown above {reference:.4g} (e-value {breach:.3g} of "
+        f"{fail_at:.3g}) nor below it ({doubt})."
     )
     return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
 

@@ -92,6 +92,8 @@ class Outcome(StrEnum):
 class TestResult:
     """One check on one metric, with what a person needs to audit it."""
 
+    __test__ = False  # not a test class, whatever pytest guesses from the name
+
     test: str  # e.g. "bound", "msprt-rate-ratio"
     outcome: Outcome
     statistic: float | None

@@ -43,7 +43,18 @@ def _outcome(test: TestResult | None) -> Outcome | None:
     return None if test is None else test.outcome
 
 
-def metric_finding(metric: MetricResult) -> Finding:
+def _leaning_worse(comparison: TestResult | None, settings: AnalysisSettings) -> bool:
+    """Evidence that the canary is worse is building (e-value past 1/proceed_alpha).
+
+    Not enough for a rollback, but too much to move more traffic onto the canary: at 100 %
+    stable serves nothing and the comparison could never finish.
+    """
+    if comparison is None or comparison.outcome is not Outcome.NOT_YET:
+        return False
+    return comparison.evidence is not None and comparison.evidence >= 1 / settings.proceed_alpha
+
+
+def metric_finding(metric: MetricResult, settings: AnalysisSettings) -> Finding:
     """What one metric's results call for on their own."""
     bound, stable_bound, comparison = metric.bound, metric.stable_bound, metric.comparison
     worse = _outcome(comparison) is Outcome.FAIL
@@ -66,6 +77,9 @@ def metric_finding(metric: MetricResult) -> Finding:
         if metric.canary_n <= 0.0:
             return Finding(Action.HOLD, f"{metric.name}: no canary data in this window.")
         return Finding(Action.PROCEED, f"{metric.name}: informational, no test configured.")
+    if vouching.outcome is Outcome.PASS and _leaning_worse(comparison, settings):
+        assert comparison is not None
+        return Finding(Action.HOLD, f"{metric.name}: {comparison.message}")
     if vouching.outcome is Outcome.PASS:
         return Finding(Action.PROCEED, f"{metric.name}: {vouching.message}")
     return Finding(Action.HOLD, f"{metric.name}: {vouching.message}")
@@ -113,7 +127,7 @@ class RulesJudge:
         window: Sequence[Observation],
     ) -> tuple[Verdict, dict[str, Any]]:
         metrics, new_state = evaluate_window(settings, state, context.slice_index, window)
-        findings = [metric_finding(metric) for metric in metrics]
+        findings = [metric_finding(metric, settings) for metric in metrics]
         action = combine(findings)
         text = reasoning(action, findings, context)
         opinion = Opinion(judge="rules", action=action, reasoning=text)

@@ -11,8 +11,15 @@ import numpy as np
 import pytest
 from rules_traffic import SETTINGS, Behaviour, window
 
-from airollout.analysis.types import Observation, Outcome, Sample
-from airollout.judge.rules import RulesJudge
+from airollout.analysis.types import (
+    MetricKind,
+    MetricResult,
+    Observation,
+    Outcome,
+    Sample,
+    TestResult,
+)
+from airollout.judge.rules import RulesJudge, metric_finding
 from airollout.judge.types import Action, DecisionContext, Verdict
 
 pytestmark = pytest.mark.unit
@@ -152,3 +159,16 @@ def test_the_state_is_json_and_the_input_state_is_left_untouched() -> None:
     )
     assert json.dumps(state) == snapshot
     assert json.loads(json.dumps(new_state)) == new_state
+
+
+def _errors_metric(comparison_evidence: float) -> MetricResult:
+    passing = TestResult("bound-anytime", Outcome.PASS, 0.003, 0.005, 0.2, "below")
+    comparison = TestResult("msprt-rate-ratio", Outcome.NOT_YET, 2.5, 1.1, comparison_evidence, "?")
+    return MetricResult(
+        "errors", MetricKind.ERROR_RATE, 0.003, 0.001, 5e3, 5e4, passing, comparison
+    )
+
+
+def test_a_passing_bound_does_not_proceed_while_evidence_of_a_worse_canary_builds() -> None:
+    assert metric_finding(_errors_metric(8.0), SETTINGS).action is Action.HOLD
+    assert metric_finding(_errors_metric(1.5), SETTINGS).action is Action.PROCEED
