@@ -10,10 +10,10 @@ traffic shares (each step conditions on its own exposures).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from airollout.analysis import sequential
-from airollout.analysis.reading import read_pair
 from airollout.analysis.types import AnalysisSettings, Outcome, TestResult
 
 RATIO_TEST = "msprt-rate-ratio"
@@ -75,6 +75,33 @@ def result(state: dict[str, Any], settings: AnalysisSettings, what: str) -> Test
     shown = "undefined (no events yet)" if ratio is None else f"{ratio:.3g}"
     seen = f"canary/stable ratio of {what} {shown}"
     statistic = None if ratio is None else min(ratio, 1e300)
-    return read_pair(
+    return _read_pair(
         RATIO_TEST, state["worse"], state["not_worse"], settings, (seen, statistic), null_ratio
     )
+
+
+def _read_pair(
+    test: str,
+    fail_log_ratios: Sequence[float],
+    pass_log_ratios: Sequence[float],
+    settings: AnalysisSettings,
+    observed: tuple[str, float | None],
+    threshold: float,
+) -> TestResult:
+    """`observed` is (what was seen, in words; the statistic) and `threshold` the null value."""
+    seen, statistic = observed
+    against = sequential.evalue(fail_log_ratios)
+    fail_at = 1.0 / settings.alpha
+    if against >= fail_at:
+        message = f"{seen} is above {threshold:.4g} with e-value {against:.3g} >= {fail_at:.3g}."
+        return TestResult(test, Outcome.FAIL, statistic, threshold, against, message)
+    towards = sequential.evalue(pass_log_ratios)
+    pass_at = 1.0 / settings.proceed_alpha
+    if towards >= pass_at:
+        message = f"{seen} is below {threshold:.4g} with e-value {towards:.3g} >= {pass_at:.3g}."
+        return TestResult(test, Outcome.PASS, statistic, threshold, towards, message)
+    message = (
+        f"{seen} is not yet shown above or below {threshold:.4g} "
+        f"(e-values {against:.3g} of {fail_at:.3g} and {towards:.3g} of {pass_at:.3g})."
+    )
+    return TestResult(test, Outcome.NOT_YET, statistic, threshold, against, message)

@@ -9,8 +9,8 @@ Two families:
 
 - a rate against a reference (a hard bound): events in an exposure are Poisson with rate
   p. The ratio for p1 = r * b against b is r**x * exp(-n*b*(r-1)); with r > 1 its mean is at
-  most 1 whenever p <= b ("not breached" as null), with r < 1 whenever p >= b ("breached" as
-  null). Binomial events are covered too, because (1-p+p*r)**n <= exp(n*p*(r-1)).
+  most 1 whenever p <= b ("not breached" as null). Binomial events are covered too, because
+  (1-p+p*r)**n <= exp(n*p*(r-1)).
 - a rate ratio theta = canary rate / stable rate: given the total events of a step, the
   canary's share is Binomial(total, theta*w / (theta*w + 1)) with w the exposure ratio, so
   the nuisance stable rate drops out (Lindon et al., KDD 2022, use the same conditioning).
@@ -42,8 +42,6 @@ class Grid:
 
 # "Rate above the bound": breaches from a quarter above the bound to twenty times it.
 BREACH = Grid.of((1.25, 1.6, 2.2, 3.5, 6.0, 20.0))
-# "Rate below the bound": healthy values are usually well under their bound.
-WITHIN = Grid.of((0.1, 0.2, 0.35, 0.5, 0.7, 0.85))
 # "Canary worse than stable beyond tolerance": ratios above (1 + tolerance).
 WORSE = Grid.of((1.3, 1.7, 2.5, 4.0, 8.0, 30.0))
 # "Canary not worse than stable beyond tolerance": ratios below (1 + tolerance).
