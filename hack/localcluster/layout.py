@@ -6,7 +6,6 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = REPO_ROOT / ".cluster"
-DEFAULT_BIN_DIR = Path.home() / ".cache" / "airollout" / "bin" / "current"
 
 
 def state_dir_from_env() -> Path:
@@ -14,7 +13,11 @@ def state_dir_from_env() -> Path:
 
 
 def bin_dir_from_env() -> Path:
-    return Path(os.environ.get("AIROLLOUT_BIN_DIR") or DEFAULT_BIN_DIR)
+    """Where hack/build-tools.sh links the binaries this checkout pins."""
+    if os.environ.get("AIROLLOUT_BIN_DIR"):
+        return Path(os.environ["AIROLLOUT_BIN_DIR"])
+    cache = os.environ.get("AIROLLOUT_CACHE_DIR") or Path.home() / ".cache" / "airollout"
+    return Path(cache) / "bin" / "current"
 
 
 @dataclasses.dataclass(frozen=True)
