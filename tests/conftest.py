@@ -77,7 +77,7 @@ class ClusterAccess:
 def _local_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterAccess]:
     state_dir = tmp_path_factory.mktemp("cluster")
     try:
-        info = localcluster.up(state_dir, bin_dir_from_env())
+        info = localcluster.up(state_dir, bin_dir_from_env(), die_with_parent=True)
     except localcluster.ClusterError as error:
         pytest.fail(f"local cluster did not start: {error}", pytrace=False)
     try:

@@ -75,13 +75,21 @@ class ClusterInfo:
         )
 
 
-class _Waiter:
-    """Polls conditions until one shared deadline, failing fast when a process exits."""
+class _Startup:
+    """Launches processes and polls conditions until one shared deadline, failing fast when
+    any process launched so far exits."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, layout: Layout, timeout: float, die_with_parent: bool) -> None:
+        self.layout = layout
+        self.die_with_parent = die_with_parent
         self.started_at = time.monotonic()
         self.deadline = self.started_at + timeout
         self.watched: list[processes.Tracked] = []
+
+    def launch(self, name: str, argv: list[str]) -> processes.Tracked:
+        process = processes.start(self.layout, name, argv, die_with_parent=self.die_with_parent)
+        self.watched.append(process)
+        return process
 
     def until(self, what: str, check: Callable[[], bool], blame: processes.Tracked) -> None:
         while True:
@@ -130,21 +138,18 @@ def _clear_stale(layout: Layout) -> None:
     shutil.rmtree(layout.root)
 
 
-def _start_control_plane(
-    layout: Layout, bin_dir: Path, ports: Ports, pki: Pki, waiter: _Waiter
-) -> http.KubeApi:
-    etcd = processes.start(layout, "etcd", components.etcd_command(bin_dir, layout, ports))
-    waiter.watched.append(etcd)
+def _start_control_plane(startup: _Startup, bin_dir: Path, ports: Ports, pki: Pki) -> http.KubeApi:
+    layout = startup.layout
+    etcd = startup.launch("etcd", components.etcd_command(bin_dir, layout, ports))
     etcd_health = f"http://127.0.0.1:{ports.etcd_client}/health"
-    waiter.until("etcd to be healthy", lambda: http.status_of(etcd_health) == 200, etcd)
+    startup.until("etcd to be healthy", _answers_ok(etcd_health), etcd)
 
     server = f"https://127.0.0.1:{ports.apiserver}"
     write_kubeconfig(layout.kubeconfig, server, pki)
     apiserver_argv = components.apiserver_command(bin_dir, layout, ports, pki)
-    apiserver = processes.start(layout, "kube-apiserver", apiserver_argv)
-    waiter.watched.append(apiserver)
+    apiserver = startup.launch("kube-apiserver", apiserver_argv)
     api = http.KubeApi(server, pki)
-    waiter.until("the apiserver's /readyz", lambda: api.status("/readyz") == 200, apiserver)
+    startup.until("the apiserver's /readyz", lambda: api.status("/readyz") == 200, apiserver)
     return api
 
 
@@ -161,8 +166,9 @@ class _Agents:
 
 
 def _start_node_agents(
-    layout: Layout, bin_dir: Path, ports: Ports, pki: Pki
+    startup: _Startup, bin_dir: Path, ports: Ports, pki: Pki
 ) -> list[processes.Tracked]:
+    layout = startup.layout
     commands = {
         "kube-controller-manager": components.controller_manager_command(
             bin_dir, layout, ports, pki
@@ -170,7 +176,7 @@ def _start_node_agents(
         "kube-scheduler": components.scheduler_command(bin_dir, layout, ports),
         "kwok": components.kwok_command(bin_dir, layout, ports),
     }
-    return [processes.start(layout, name, argv) for name, argv in commands.items()]
+    return [startup.launch(name, argv) for name, argv in commands.items()]
 
 
 def _create_node(api: http.KubeApi, name: str) -> None:
@@ -188,36 +194,37 @@ def _answers_ok(url: str, context: ssl.SSLContext | None = None) -> Callable[[],
     return lambda: http.status_of(url, context) == 200
 
 
-def _wait_ready(api: http.KubeApi, agents: _Agents, node_names: list[str], waiter: _Waiter) -> None:
+def _wait_ready(
+    api: http.KubeApi, agents: _Agents, node_names: list[str], startup: _Startup
+) -> None:
     sa_path = "/api/v1/namespaces/default/serviceaccounts/default"
-    waiter.until("the default ServiceAccount", lambda: api.status(sa_path) == 200, agents.cm)
+    startup.until("the default ServiceAccount", lambda: api.status(sa_path) == 200, agents.cm)
     for name in node_names:
         node_ready = functools.partial(_node_ready, api, name)
-        waiter.until(f"node {name} to be Ready", node_ready, agents.kwok)
+        startup.until(f"node {name} to be Ready", node_ready, agents.kwok)
     scheduler_ok = _answers_ok(agents.scheduler_health, http.unverified_tls())
-    waiter.until("the scheduler's /healthz", scheduler_ok, agents.scheduler)
+    startup.until("the scheduler's /healthz", scheduler_ok, agents.scheduler)
     prometheus_ok = _answers_ok(agents.prometheus_url + "/-/ready")
-    waiter.until("Prometheus /-/ready", prometheus_ok, agents.prometheus)
+    startup.until("Prometheus /-/ready", prometheus_ok, agents.prometheus)
 
 
-def _start(layout: Layout, bin_dir: Path, waiter: _Waiter, node_count: int) -> ClusterInfo:
+def _start(startup: _Startup, bin_dir: Path, node_count: int) -> ClusterInfo:
+    layout = startup.layout
     ports = Ports.from_list(free_loopback_ports(Ports.count()))
     pki = make_pki(layout.pki)
     prometheus_url = f"http://127.0.0.1:{ports.prometheus}"
     write_config(layout.prometheus_config, f"127.0.0.1:{ports.prometheus}", layout.scrape_targets)
     prometheus_argv = components.prometheus_command(bin_dir, layout, ports)
-    prometheus = processes.start(layout, "prometheus", prometheus_argv)
-    waiter.watched.append(prometheus)
+    prometheus = startup.launch("prometheus", prometheus_argv)
 
-    api = _start_control_plane(layout, bin_dir, ports, pki, waiter)
-    cm, scheduler, kwok = _start_node_agents(layout, bin_dir, ports, pki)
-    waiter.watched += [cm, scheduler, kwok]
+    api = _start_control_plane(startup, bin_dir, ports, pki)
+    cm, scheduler, kwok = _start_node_agents(startup, bin_dir, ports, pki)
     node_names = [nodes.kwok_node_name(i) for i in range(node_count)]
     for name in node_names:
         _create_node(api, name)
     scheduler_health = f"https://127.0.0.1:{ports.scheduler}/healthz"
     agents = _Agents(cm, scheduler, kwok, prometheus, scheduler_health, prometheus_url)
-    _wait_ready(api, agents, node_names, waiter)
+    _wait_ready(api, agents, node_names, startup)
     return ClusterInfo(
         state_dir=layout.root,
         kubeconfig=layout.kubeconfig,
@@ -233,20 +240,23 @@ def up(
     bin_dir: Path,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     node_count: int = 1,
+    die_with_parent: bool = False,
 ) -> ClusterInfo:
     """Start a cluster in `state_dir` and return once it is ready to use.
 
     Ready means: the apiserver answers /readyz, every kwok node is Ready, the `default`
     ServiceAccount exists (the controller-manager works), the scheduler is healthy and
     Prometheus is ready. On failure every process started is stopped and the logs are kept.
+    With `die_with_parent` the processes get SIGTERM when the calling process dies, so a
+    killed test session leaves no cluster behind; `hack/cluster.sh up` must not set it.
     """
     layout = Layout(state_dir.resolve())
     _check_binaries(bin_dir)
     _clear_stale(layout)
     layout.make_dirs()
-    waiter = _Waiter(timeout)
+    startup = _Startup(layout, timeout, die_with_parent)
     try:
-        info = _start(layout, bin_dir, waiter, node_count)
+        info = _start(startup, bin_dir, node_count)
     except BaseException as error:
         processes.stop_all(processes.read_tracked(layout))
         if isinstance(error, RuntimeError) and not isinstance(error, ClusterError):

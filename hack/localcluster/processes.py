@@ -1,10 +1,12 @@
 """Start, check and stop the cluster's processes through pid files.
 
-A pid file holds the pid and the executable it was started as, so `stop` signals only a
-process this code started: after a reboot or a crash the pid may belong to something else.
+A pid file holds the pid, the executable it was started as, and when. `stop` signals only a
+process this code started (after a reboot or a crash the pid may belong to something else),
+newest first.
 """
 
 import contextlib
+import ctypes
 import dataclasses
 import os
 import signal
@@ -18,6 +20,7 @@ from localcluster.layout import Layout
 TERM_GRACE_SECONDS = 15.0
 KILL_GRACE_SECONDS = 5.0
 EXEC_WAIT_SECONDS = 2.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +61,13 @@ def _process_matches(pid: int, executable: str) -> bool:
     return state != "Z" and executable in started_as
 
 
-def start(layout: Layout, name: str, argv: list[str]) -> Tracked:
+def _terminate_with_parent() -> None:
+    """Runs in the child before exec: ask the kernel for SIGTERM when the parent dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start(layout: Layout, name: str, argv: list[str], die_with_parent: bool = False) -> Tracked:
     log_file = layout.log_file(name)
     with log_file.open("ab") as log:
         # A session of its own: Ctrl-C in the shell that ran `up` must not reach the cluster,
@@ -70,8 +79,11 @@ def start(layout: Layout, name: str, argv: list[str]) -> Tracked:
             stderr=subprocess.STDOUT,
             cwd=layout.root,
             start_new_session=True,
+            preexec_fn=_terminate_with_parent if die_with_parent else None,
         )
-    layout.pid_file(name).write_text(f"{process.pid}\n{argv[0]}\n")
+    # The start time orders the stop: file mtimes are too coarse for processes started
+    # within a few milliseconds of each other.
+    layout.pid_file(name).write_text(f"{process.pid}\n{argv[0]}\n{time.time_ns()}\n")
     _await_exec(process, argv[0])
     return Tracked(name, process.pid, argv[0], log_file)
 
@@ -88,15 +100,15 @@ def _await_exec(process: subprocess.Popen[bytes], executable: str) -> None:
 
 def read_tracked(layout: Layout) -> list[Tracked]:
     """Every process with a pid file, in start order."""
-    tracked = []
-    pid_files = sorted(layout.pids.glob("*.pid"), key=lambda p: p.stat().st_mtime_ns)
-    for pid_file in pid_files:
+    started = []
+    for pid_file in layout.pids.glob("*.pid"):
         lines = pid_file.read_text().splitlines()
-        if len(lines) < 2 or not lines[0].isdigit():
+        if len(lines) < 3 or not (lines[0].isdigit() and lines[2].isdigit()):
             continue
         name = pid_file.stem
-        tracked.append(Tracked(name, int(lines[0]), lines[1], layout.log_file(name)))
-    return tracked
+        process = Tracked(name, int(lines[0]), lines[1], layout.log_file(name))
+        started.append((int(lines[2]), process))
+    return [process for _, process in sorted(started, key=lambda pair: pair[0])]
 
 
 def _reap(pid: int) -> None:
