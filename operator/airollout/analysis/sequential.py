@@ -95,6 +95,14 @@ def log_evalue(log_ratios: Sequence[float]) -> float:
     return top + math.log(total / len(log_ratios))
 
 
+# Log ratios inside (-EXP_SAFE, EXP_SAFE) have finite exponentials, so the mean can be
+# taken directly; outside it the log-sum-exp route keeps the result finite and exact.
+EXP_SAFE = 700.0
+
+
 def evalue(log_ratios: Sequence[float]) -> float:
     """The mixture e-value itself, capped so a JSON record never holds infinity."""
-    return math.exp(min(log_evalue(log_ratios), 700.0))
+    top = max(log_ratios)
+    if -EXP_SAFE < top < EXP_SAFE:
+        return sum(map(math.exp, log_ratios)) / len(log_ratios)
+    return math.exp(min(log_evalue(log_ratios), EXP_SAFE))

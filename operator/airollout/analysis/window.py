@@ -34,10 +34,8 @@ def usable(window: Sequence[Observation], warmup_s: float) -> list[Observation]:
 
 def _samples(window: Sequence[Observation], version: Version, metric: str) -> list[Sample]:
     if version is Version.CANARY:
-        found = [observation.canary.get(metric) for observation in window]
-    else:
-        found = [observation.stable.get(metric) for observation in window]
-    return [sample for sample in found if sample is not None]
+        return [sample for step in window if (sample := step.canary.get(metric)) is not None]
+    return [sample for step in window if (sample := step.stable.get(metric)) is not None]
 
 
 def error_totals(window: Sequence[Observation], version: Version, metric: str) -> ErrorTotals:
@@ -47,7 +45,9 @@ def error_totals(window: Sequence[Observation], version: Version, metric: str) -
         # NaN fails every comparison, so these also drop NaN and infinite counts.
         if n is None or x is None or not (0.0 < n < math.inf and 0.0 <= x <= n):
             continue
-        steps, requests, errors = steps + 1, requests + n, errors + x
+        steps += 1
+        requests += n
+        errors += x
     return ErrorTotals(steps, requests, errors)
 
 
@@ -60,14 +60,21 @@ def latency_totals(window: Sequence[Observation], version: Version, metric: str)
     if not histograms:
         return LatencyTotals(0, None)
     edges = histograms[0].edges
-    # Buckets with other edges cannot be added to the first: left out, not guessed at.
-    rows = [h.counts for h in histograms if h.edges == edges and len(h.counts) == len(edges)]
+    width = len(edges)
+    # Buckets with other edges cannot be added to the first: left out, not guessed at. Steps
+    # usually share one edges tuple, so the identity test spares comparing every edge.
+    rows = [
+        h.counts
+        for h in histograms
+        if (h.edges is edges or h.edges == edges) and len(h.counts) == width
+    ]
     summed = _column_sums(rows)
-    if not 0.0 <= sum(summed) < math.inf:
+    requests = sum(summed)
+    if not 0.0 <= requests < math.inf:
         # Some step had a NaN or infinite bucket: drop those steps only (the slow path).
         rows = [counts for counts in rows if 0.0 <= sum(counts) < math.inf]
         summed = _column_sums(rows)
-    requests = sum(summed)
+        requests = sum(summed)
     if requests <= 0.0:
         return LatencyTotals(0, None)
     return LatencyTotals(len(rows), Histogram(edges, tuple(summed)), requests)
