@@ -58,6 +58,15 @@ def apiserver_command(bin_dir: Path, layout: Layout, ports: Ports, pki: Pki) -> 
         f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
         "--authorization-mode=Node,RBAC",
         "--allow-privileged=true",
+        # Endpoints may not hold a loopback address, and no pod could reach one anyway.
+        "--endpoint-reconciler-type=none",
+        # Publishes the front-proxy CA that the scheduler and controller-manager read at
+        # start; without it their logs fill with "missing content for CA bundle" errors.
+        f"--requestheader-client-ca-file={pki.ca_cert}",
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
     ]
 
 
