@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from airollout.analysis import bounds, comparison
-from airollout.analysis.histogram import count_above, edge_at_or_above, edge_at_or_below, quantile
+from airollout.analysis.histogram import count_above, edge_at_or_above, quantile, slow_counts
 from airollout.analysis.types import (
     AnalysisSettings,
     Histogram,
@@ -155,9 +155,7 @@ def _latency(
             folded = state[key] or bounds.start_rate()
             if histogram is not None:
                 exposure = canary.requests if key == "canary_bound" else stable.requests
-                folded = bounds.fold_rate(
-                    folded, exposure, _slow_counts(histogram, check.max), tail
-                )
+                folded = bounds.fold_rate(folded, exposure, slow_counts(histogram, check.max), tail)
             new_state[key] = folded
             what = f"{key.split('_')[0]} share slower than {check.max:g} (a {percent} bound)"
             bound_results[index] = bounds.rate_result(folded, tail, settings, what)
@@ -188,19 +186,6 @@ def _latency(
         ),
     )
     return result, new_state
-
-
-def _slow_counts(histogram: Histogram, bound: float) -> tuple[float, float]:
-    """(slower than the edge at or above the bound, slower than the edge at or below it).
-
-    With no edge above, a breach cannot be shown (0 counted); with none below, health
-    cannot (everything counted as slow).
-    """
-    above = edge_at_or_above(histogram.edges, bound)
-    below = edge_at_or_below(histogram.edges, bound)
-    breach_events = count_above(histogram, above) if above is not None else 0.0
-    within_events = count_above(histogram, below) if below is not None else sum(histogram.counts)
-    return breach_events, within_events
 
 
 def _comparison_edge(
