@@ -44,6 +44,17 @@ apt_install() { # <package>...
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# Staging paths of builds in progress, removed on exit so an interrupted build leaves none.
+STAGED=()
+remove_staged() { [[ ${#STAGED[@]} -eq 0 ]] || rm -rf "${STAGED[@]}"; }
+trap remove_staged EXIT
+trap 'exit 130' INT TERM
+
+new_stage() { # sets STAGE to a fresh staging directory inside the cache
+    STAGE="$(mktemp -d "$BIN_DIR/.stage.XXXXXX")"
+    STAGED+=("$STAGE")
+}
+
 link_current() { # <name> <target path>
     ln -sfn "$2" "$CURRENT_DIR/$1"
 }
@@ -85,13 +96,13 @@ build_kube() {
             ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
         done
         local stage packages=()
-        stage="$(mktemp -d "$BIN_DIR/.stage.XXXXXX")"
+        new_stage
+        stage=$STAGE
         for name in "${missing[@]}"; do packages+=("./cmd/$name"); done
         timed_build "${missing[*]} $version" \
             env -C "$HACK_DIR/tools/kube" CGO_ENABLED=0 \
             go build -trimpath -tags selinux,notest -ldflags "$ldflags" -o "$stage/" "${packages[@]}"
         for name in "${missing[@]}"; do mv "$stage/$name" "$BIN_DIR/$name-$version"; done
-        rmdir "$stage"
     fi
     for name in "${KUBE_TOOLS[@]}"; do link_current "$name" "../$name-$version"; done
 }
@@ -104,9 +115,12 @@ build_etcd() {
         log "reused etcd $version"
     else
         require_go
+        local stage
+        new_stage
+        stage=$STAGE
         timed_build "etcd $version" env -C "$HACK_DIR/tools/etcd" CGO_ENABLED=0 \
-            go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/.etcd-$version.tmp" .
-        mv "$BIN_DIR/.etcd-$version.tmp" "$BIN_DIR/etcd-$version"
+            go build -trimpath -ldflags "-s -w" -o "$stage/etcd" .
+        mv "$stage/etcd" "$BIN_DIR/etcd-$version"
     fi
     link_current etcd "../etcd-$version"
 }
@@ -119,11 +133,11 @@ go_install() { # <name> <version> <package> <ldflags>
     else
         require_go
         local stage
-        stage="$(mktemp -d "$BIN_DIR/.stage.XXXXXX")"
+        new_stage
+        stage=$STAGE
         timed_build "$name $version" env GOBIN="$stage" CGO_ENABLED=0 \
             go install -trimpath -ldflags "-s -w $ldflags" "$package@$version"
         mv "$stage/$name" "$BIN_DIR/$name-$version"
-        rmdir "$stage"
     fi
     link_current "$name" "../$name-$version"
 }
