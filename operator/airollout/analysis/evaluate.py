@@ -30,7 +30,13 @@ from airollout.analysis.types import (
     TestResult,
     Version,
 )
-from airollout.analysis.window import error_totals, gauge_values, latency_totals, usable
+from airollout.analysis.window import (
+    LatencyTotals,
+    error_totals,
+    gauge_values,
+    latency_totals,
+    usable,
+)
 
 STATE_VERSION = 1
 Evidence = dict[str, Any]
@@ -100,25 +106,45 @@ def _assemble(
     )
 
 
+# Each version's bound: its key in the metric's state, and how its results name it.
+_BOUND_KEYS = (("canary_bound", "canary "), ("stable_bound", "stable "))
+
+
+def _rate_bounds(
+    state: Evidence,
+    new_state: Evidence,
+    readings: tuple[tuple[float, tuple[float, float]], tuple[float, tuple[float, float]]],
+    reference: float,
+    settings: AnalysisSettings,
+    what: str,
+) -> list[TestResult]:
+    """Fold (exposure, events) of canary then stable into their bounds; their results.
+
+    The folded states go into `new_state`; no exposure leaves a bound as it was.
+    """
+    results = []
+    for (key, version), (exposure, events) in zip(_BOUND_KEYS, readings, strict=True):
+        folded = bounds.fold_rate(state[key] or bounds.start_rate(), exposure, events, reference)
+        new_state[key] = folded
+        results.append(bounds.rate_result(folded, reference, settings, version + what))
+    return results
+
+
 def _error_rate(
     check: MetricCheck, settings: AnalysisSettings, state: Evidence, window: Sequence[Observation]
 ) -> tuple[MetricResult, Evidence]:
     canary = error_totals(window, Version.CANARY, check.name)
     stable = error_totals(window, Version.STABLE, check.name)
-    bound_results: list[TestResult | None] = [None, None]
     new_state = dict(state)
+    canary_bound = stable_bound = compare = None
     if check.max is not None:
-        for index, (key, totals) in enumerate((("canary_bound", canary), ("stable_bound", stable))):
-            folded = bounds.fold_rate(
-                state[key] or bounds.start_rate(),
-                totals.requests,
-                (totals.errors, totals.errors),
-                check.max,
-            )
-            new_state[key] = folded
-            what = f"{key.split('_')[0]} error rate"
-            bound_results[index] = bounds.rate_result(folded, check.max, settings, what)
-    compare = None
+        readings = (
+            (canary.requests, (canary.errors, canary.errors)),
+            (stable.requests, (stable.errors, stable.errors)),
+        )
+        canary_bound, stable_bound = _rate_bounds(
+            state, new_state, readings, check.max, settings, "error rate"
+        )
     if check.compare_baseline:
         new_state["compare"] = comparison.fold(
             state["compare"] or comparison.start(),
@@ -129,7 +155,7 @@ def _error_rate(
         compare = comparison.result(new_state["compare"], settings, "error rates")
     result = _assemble(
         check,
-        (bound_results[0], bound_results[1], compare),
+        (canary_bound, stable_bound, compare),
         (canary.requests, stable.requests),
         (
             canary.errors / canary.requests if canary.requests > 0 else None,
@@ -145,40 +171,22 @@ def _latency(
     canary = latency_totals(window, Version.CANARY, check.name)
     stable = latency_totals(window, Version.STABLE, check.name)
     new_state = dict(state)
-    tail = 1.0 - check.quantile
-    percent = f"p{check.quantile * 100:g}"
-    bound_results: list[TestResult | None] = [None, None]
+    canary_bound = stable_bound = compare = None
     if check.max is not None:
-        for index, (key, histogram) in enumerate(
-            (("canary_bound", canary.histogram), ("stable_bound", stable.histogram))
-        ):
-            folded = state[key] or bounds.start_rate()
-            if histogram is not None:
-                exposure = canary.requests if key == "canary_bound" else stable.requests
-                folded = bounds.fold_rate(folded, exposure, slow_counts(histogram, check.max), tail)
-            new_state[key] = folded
-            what = f"{key.split('_')[0]} share slower than {check.max:g} (a {percent} bound)"
-            bound_results[index] = bounds.rate_result(folded, tail, settings, what)
-    compare = None
+        tail = 1.0 - check.quantile
+        what = f"share slower than {check.max:g} (a p{check.quantile * 100:g} bound)"
+        readings = (
+            (canary.requests, _slow_counts(canary.histogram, check.max)),
+            (stable.requests, _slow_counts(stable.histogram, check.max)),
+        )
+        canary_bound, stable_bound = _rate_bounds(state, new_state, readings, tail, settings, what)
     if check.compare_baseline:
-        edge = state["edge"]
-        if edge is None:
-            edge = _comparison_edge(check, canary.histogram, stable.histogram)
-        new_state["edge"] = edge
-        compare_state = state["compare"] or comparison.start()
-        if edge is not None and canary.histogram is not None and stable.histogram is not None:
-            compare_state = comparison.fold(
-                compare_state,
-                settings.tolerance,
-                (count_above(canary.histogram, edge), canary.requests),
-                (count_above(stable.histogram, edge), stable.requests),
-            )
-        new_state["compare"] = compare_state
-        what = "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
-        compare = comparison.result(compare_state, settings, what)
+        new_state["edge"], new_state["compare"], compare = _latency_comparison(
+            check, settings, state, canary, stable
+        )
     result = _assemble(
         check,
-        (bound_results[0], bound_results[1], compare),
+        (canary_bound, stable_bound, compare),
         (canary.requests, stable.requests),
         (
             _quantile_or_none(canary.histogram, check.quantile),
@@ -186,6 +194,34 @@ def _latency(
         ),
     )
     return result, new_state
+
+
+def _slow_counts(histogram: Histogram | None, bound: float) -> tuple[float, float]:
+    # Without a histogram the exposure is zero too, so the fold ignores these counts.
+    return (0.0, 0.0) if histogram is None else slow_counts(histogram, bound)
+
+
+def _latency_comparison(
+    check: MetricCheck,
+    settings: AnalysisSettings,
+    state: Evidence,
+    canary: LatencyTotals,
+    stable: LatencyTotals,
+) -> tuple[float | None, Evidence, TestResult]:
+    """The compared edge, the comparison's state after this window, and its result."""
+    edge = state["edge"]
+    if edge is None:
+        edge = _comparison_edge(check, canary.histogram, stable.histogram)
+    compare_state = state["compare"] or comparison.start()
+    if edge is not None and canary.histogram is not None and stable.histogram is not None:
+        compare_state = comparison.fold(
+            compare_state,
+            settings.tolerance,
+            (count_above(canary.histogram, edge), canary.requests),
+            (count_above(stable.histogram, edge), stable.requests),
+        )
+    what = "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
+    return edge, compare_state, comparison.result(compare_state, settings, what)
 
 
 def _comparison_edge(

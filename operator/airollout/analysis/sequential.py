@@ -30,10 +30,15 @@ class Grid:
 
     multipliers: tuple[float, ...]
     log_multipliers: tuple[float, ...]
+    excesses: tuple[float, ...]  # m - 1, the rate test's exposure term per alternative
 
     @classmethod
     def of(cls, multipliers: Sequence[float]) -> Grid:
-        return cls(tuple(multipliers), tuple(math.log(m) for m in multipliers))
+        return cls(
+            tuple(multipliers),
+            tuple(math.log(m) for m in multipliers),
+            tuple(m - 1.0 for m in multipliers),
+        )
 
     def start(self) -> list[float]:
         """The log ratios before any data: every alternative at ratio 1."""
@@ -54,9 +59,9 @@ def fold_rate(
     """Add one step of `events` in `exposure` to the test of a rate against `reference`."""
     expected = exposure * reference
     return [
-        log_ratio + events * log_m - expected * (m - 1.0)
-        for log_ratio, m, log_m in zip(
-            log_ratios, grid.multipliers, grid.log_multipliers, strict=True
+        log_ratio + events * log_m - expected * excess
+        for log_ratio, log_m, excess in zip(
+            log_ratios, grid.log_multipliers, grid.excesses, strict=True
         )
     ]
 

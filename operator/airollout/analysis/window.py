@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from airollout.analysis.types import Histogram, Observation, Sample, Version
 
+# The totals are immutable named tuples rather than frozen dataclasses: several are built
+# per decision, and a tuple is built several times faster.
 
-@dataclass(frozen=True, slots=True)
-class ErrorTotals:
+
+class ErrorTotals(NamedTuple):
     steps: int
     requests: float
     errors: float
 
 
-@dataclass(frozen=True, slots=True)
-class LatencyTotals:
+class LatencyTotals(NamedTuple):
     steps: int
     histogram: Histogram | None  # the window's bucket counts summed over usable steps
     requests: float = 0.0  # the histogram's total
@@ -53,9 +54,9 @@ def error_totals(window: Sequence[Observation], version: Version, metric: str) -
 
 def latency_totals(window: Sequence[Observation], version: Version, metric: str) -> LatencyTotals:
     histograms = [
-        sample.histogram
+        histogram
         for sample in _samples(window, version, metric)
-        if sample.histogram is not None
+        if (histogram := sample.histogram) is not None
     ]
     if not histograms:
         return LatencyTotals(0, None)
