@@ -78,11 +78,11 @@ def latency_totals(window: Sequence[Observation], version: Version, metric: str)
         requests = sum(summed)
     if requests <= 0.0:
         return LatencyTotals(0, None)
-    return LatencyTotals(len(rows), Histogram(edges, tuple(summed)), requests)
+    return LatencyTotals(len(rows), Histogram(edges, summed), requests)
 
 
-def _column_sums(rows: Sequence[Sequence[float]]) -> list[float]:
-    return list(map(sum, zip(*rows, strict=True)))
+def _column_sums(rows: Sequence[Sequence[float]]) -> tuple[float, ...]:
+    return tuple(map(sum, zip(*rows, strict=True)))
 
 
 def gauge_values(window: Sequence[Observation], version: Version, metric: str) -> list[float]:

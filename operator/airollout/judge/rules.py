@@ -15,8 +15,7 @@ decides, in this order:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from airollout.analysis.evaluate import evaluate_window, initial_state
 from airollout.analysis.types import (
@@ -31,9 +30,8 @@ from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
 JUDGE_NAME = "airollout"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """The action one metric calls for, and why, in one sentence."""
+class Finding(NamedTuple):
+    """The action one metric calls for, and why, in one sentence (a tuple: built per metric)."""
 
     action: Action
     reason: str
@@ -85,14 +83,17 @@ def metric_finding(metric: MetricResult, settings: AnalysisSettings) -> Finding:
     return Finding(Action.HOLD, f"{metric.name}: {vouching.message}")
 
 
-_SEVERITY = {Action.PROCEED: 0, Action.HOLD: 1, Action.ROLLBACK: 2}
+_MOST_SEVERE_FIRST = (Action.ROLLBACK, Action.HOLD, Action.PROCEED)
+_CAPITALISED = {action: action.value.capitalize() for action in Action}
 
 
 def combine(findings: Sequence[Finding]) -> Action:
     """The most severe action any metric calls for; with no metric at all, hold."""
-    if not findings:
-        return Action.HOLD
-    return max((finding.action for finding in findings), key=_SEVERITY.__getitem__)
+    called_for = {finding.action for finding in findings}
+    for action in _MOST_SEVERE_FIRST:
+        if action in called_for:
+            return action
+    return Action.HOLD
 
 
 def reasoning(action: Action, findings: Sequence[Finding], context: DecisionContext) -> str:
@@ -100,7 +101,7 @@ def reasoning(action: Action, findings: Sequence[Finding], context: DecisionCont
     deciding = [f.reason for f in findings if f.action is action]
     others = [f.reason for f in findings if f.action is not action]
     opening = (
-        f"{action.value.capitalize()} at {context.weight}% "
+        f"{_CAPITALISED[action]} at {context.weight}% "
         f"(slice {context.slice_index}, window {context.window_index})"
     )
     if not findings:
