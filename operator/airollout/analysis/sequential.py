@@ -93,21 +93,14 @@ def fold_ratio(
     ]
 
 
-def log_evalue(log_ratios: Sequence[float]) -> float:
-    """Logarithm of the mixture e-value: the log of the mean ratio, equal prior weights."""
-    top = max(log_ratios)
-    total = sum(map(math.exp, [value - top for value in log_ratios]))
-    return top + math.log(total / len(log_ratios))
-
-
-# Log ratios inside (-EXP_SAFE, EXP_SAFE) have finite exponentials, so the mean can be
-# taken directly; outside it the log-sum-exp route keeps the result finite and exact.
-EXP_SAFE = 700.0
+# The largest e-value recorded, so a JSON record never holds infinity; far past any level.
+EVALUE_CAP = math.exp(700.0)
 
 
 def evalue(log_ratios: Sequence[float]) -> float:
-    """The mixture e-value itself, capped so a JSON record never holds infinity."""
-    top = max(log_ratios)
-    if -EXP_SAFE < top < EXP_SAFE:
-        return sum(map(math.exp, log_ratios)) / len(log_ratios)
-    return math.exp(min(log_evalue(log_ratios), EXP_SAFE))
+    """The mixture e-value itself: the mean likelihood ratio, capped at EVALUE_CAP."""
+    try:
+        mean = sum(map(math.exp, log_ratios)) / len(log_ratios)
+    except OverflowError:  # a ratio beyond exp(709): far past the cap anyway
+        return EVALUE_CAP
+    return mean if mean < EVALUE_CAP else EVALUE_CAP

@@ -105,3 +105,13 @@ def test_ratio_test_uses_each_steps_exposure_ratio() -> None:
 def test_evalue_is_finite_even_for_overwhelming_evidence() -> None:
     state = sequential.fold_rate(sequential.BREACH.start(), sequential.BREACH, 1e6, 1e6, 0.001)
     assert math.isfinite(sequential.evalue(state))
+
+
+def test_evalue_is_the_mean_likelihood_ratio_of_the_grid() -> None:
+    assert sequential.evalue([math.log(2.0), math.log(4.0), 0.0]) == pytest.approx(7.0 / 3.0)
+
+
+def test_evalue_past_the_float_range_is_the_cap_and_far_below_it_is_zero() -> None:
+    assert sequential.evalue([800.0, 0.0]) == sequential.EVALUE_CAP
+    assert sequential.evalue([700.5, 700.5]) == sequential.EVALUE_CAP
+    assert sequential.evalue([-800.0, -900.0]) == 0.0
