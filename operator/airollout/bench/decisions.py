@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Mapping, Sequence
@@ -10,14 +11,15 @@ from typing import Any
 
 from airollout.analysis.types import Observation
 from airollout.bench.judges import JudgeFactory
-from airollout.judge.types import Action, DecisionContext
+from airollout.judge.types import Action, DecisionContext, Judge
 from airollout.sim.model import SliceStart
 from airollout.sim.scenario import Scenario
 from airollout.sim.simulator import ScenarioResult, analysis_settings, run_scenario, simulate_window
 
 # Throughput is timed on the same windows for every judge, until both floors are passed.
-THROUGHPUT_MIN_SECONDS = 0.5
+THROUGHPUT_MIN_SECONDS = 1.0
 THROUGHPUT_MIN_DECISIONS = 200
+THROUGHPUT_PASS_SECONDS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +95,52 @@ def decisions_per_second(
 
     The windows are drawn before the clock starts, so only the judge's own work is timed;
     each scenario starts from the judge's initial state and carries it across its slices.
+    The corpus is timed in passes of at least THROUGHPUT_PASS_SECONDS and the best pass
+    counts, and the garbage collector is paused while timing, both as timeit does, so other
+    load on a shared machine and garbage left by the scenario runs are not charged to the judge.
     """
     corpus = [(scenario, _slice_windows(scenario)) for scenario in scenarios]
     if not corpus:
         return 0.0
     judge = factory()
-    decisions, spent_s = 0, 0.0
-    while spent_s < min_seconds or decisions < THROUGHPUT_MIN_DECISIONS:
-        started = time.perf_counter()
-        for scenario, windows in corpus:
-            settings = analysis_settings(scenario)
-            state: Mapping[str, Any] = judge.initial_state(settings)
-            for context, window in windows:
-                _, state = judge.decide(settings, state, context, window)
-                decisions += 1
-        spent_s += time.perf_counter() - started
-    return decisions / spent_s
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _best_pass_rate(judge, corpus, min_seconds)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _best_pass_rate(
+    judge: Judge,
+    corpus: Sequence[tuple[Scenario, list[tuple[DecisionContext, tuple[Observation, ...]]]]],
+    min_seconds: float,
+) -> float:
+    best, total_s, total_decisions = 0.0, 0.0, 0
+    while total_s < min_seconds or total_decisions < THROUGHPUT_MIN_DECISIONS:
+        decisions, started = 0, time.perf_counter()
+        while decisions == 0 or time.perf_counter() - started < THROUGHPUT_PASS_SECONDS:
+            decisions += _decide_corpus(judge, corpus)
+        spent_s = time.perf_counter() - started
+        best = max(best, decisions / spent_s)
+        total_s += spent_s
+        total_decisions += decisions
+    return best
+
+
+def _decide_corpus(
+    judge: Judge,
+    corpus: Sequence[tuple[Scenario, list[tuple[DecisionContext, tuple[Observation, ...]]]]],
+) -> int:
+    decisions = 0
+    for scenario, windows in corpus:
+        settings = analysis_settings(scenario)
+        state: Mapping[str, Any] = judge.initial_state(settings)
+        for context, window in windows:
+            _, state = judge.decide(settings, state, context, window)
+            decisions += 1
+    return decisions
 
 
 def _slice_windows(scenario: Scenario) -> list[tuple[DecisionContext, tuple[Observation, ...]]]:
