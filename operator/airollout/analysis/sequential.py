@@ -22,9 +22,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 
-@dataclass(frozen=True, slots=True)
+# Compared by identity (eq=False): a grid is a module constant, and identity hashing keeps
+# the cache of ratio-test terms below cheap to look up.
+@dataclass(frozen=True, slots=True, eq=False)
 class Grid:
     """Alternatives of one test, as multiples of the null value, with their logarithms."""
 
@@ -83,14 +86,23 @@ def fold_ratio(
     total = canary_events + stable_events
     if canary_exposure <= 0.0 or stable_exposure <= 0.0 or total <= 0.0:
         return list(log_ratios)
-    weight = null_ratio * canary_exposure / stable_exposure
-    null_term = math.log1p(weight)
+    per_event = _ratio_terms(grid, null_ratio * canary_exposure / stable_exposure)
     return [
-        log_ratio + canary_events * log_m + total * (null_term - math.log1p(weight * m))
-        for log_ratio, m, log_m in zip(
-            log_ratios, grid.multipliers, grid.log_multipliers, strict=True
-        )
+        log_ratio + canary_events * log_m + total * term
+        for log_ratio, log_m, term in zip(log_ratios, grid.log_multipliers, per_event, strict=True)
     ]
+
+
+# Small on purpose: it serves the tests of one window, not repeats of old windows.
+@lru_cache(maxsize=8)
+def _ratio_terms(grid: Grid, weight: float) -> tuple[float, ...]:
+    """Each alternative's log ratio per event of the step's total, given the weighted share.
+
+    Tests of one window's exposures (errors, and latency above each edge) share the weight,
+    so these logarithms are computed once per window rather than once per test.
+    """
+    null_term = math.log1p(weight)
+    return tuple(null_term - math.log1p(weight * m) for m in grid.multipliers)
 
 
 # The largest e-value recorded, so a JSON record never holds infinity; far past any level.
