@@ -6,17 +6,24 @@ regression. The "not worse" test has theta >= 1 + tolerance as its null; rejecti
 1/proceed_alpha is the evidence a healthy verdict needs when no bound vouches for the canary.
 Evidence accumulates over the whole rollout: steps, windows and slices, whatever the
 traffic shares (each step conditions on its own exposures).
+
+Several tests of the same pair of versions (a latency tail counted above two edges) are read
+as one: "worse" by the mean of their e-values, which is an e-process whenever every part is
+under its null, so the level stays alpha without splitting it; "not worse" by the smallest
+e-value, since that claim needs every part, and the smallest is valid as soon as any part's
+null holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from airollout.analysis import sequential
 from airollout.analysis.types import AnalysisSettings, Outcome, TestResult
 
 RATIO_TEST = "msprt-rate-ratio"
+# Several ratio tests of one metric read as one (see the module docstring).
+MEAN_RATIO_TEST = "msprt-rate-ratio-mean"
 
 
 def start() -> dict[str, Any]:
@@ -72,36 +79,79 @@ def result(state: dict[str, Any], settings: AnalysisSettings, what: str) -> Test
         message = f"No window had {what} from both versions yet."
         return TestResult(RATIO_TEST, Outcome.NO_DATA, None, null_ratio, None, message)
     ratio = estimated_ratio(state)
-    shown = "undefined (no events yet)" if ratio is None else f"{ratio:.3g}"
-    seen = f"canary/stable ratio of {what} {shown}"
-    statistic = None if ratio is None else min(ratio, 1e300)
-    return _read_pair(
-        RATIO_TEST, state["worse"], state["not_worse"], settings, (seen, statistic), null_ratio
+    seen = f"canary/stable ratio of {what} {_shown(ratio)}"
+    evidence = (sequential.evalue(state["worse"]), sequential.evalue(state["not_worse"]))
+    observed = (seen, None if ratio is None else min(ratio, 1e300))
+    return _read_pair(RATIO_TEST, evidence, settings, observed, null_ratio, _SINGLE)
+
+
+def combined_result(
+    primary: tuple[str, dict[str, Any]],
+    other: tuple[str, dict[str, Any] | None],
+    settings: AnalysisSettings,
+) -> TestResult:
+    """One outcome from two tests of the same versions, each `(what it counts, state)`.
+
+    The primary test decides whether there is data at all; an `other` state of None has not
+    started and counts as an e-value of 1 both ways. The statistic is the larger ratio.
+    """
+    (what, state), (other_what, other_state) = primary, other
+    null_ratio = 1.0 + settings.tolerance
+    if state["canary"][1] <= 0.0:
+        message = f"No window had {what} from both versions yet."
+        return TestResult(MEAN_RATIO_TEST, Outcome.NO_DATA, None, null_ratio, None, message)
+    ratio = estimated_ratio(state)
+    against, towards = sequential.evalue(state["worse"]), sequential.evalue(state["not_worse"])
+    other_ratio, other_against, other_towards = None, 1.0, 1.0
+    if other_state is not None:
+        other_ratio = estimated_ratio(other_state)
+        other_against = sequential.evalue(other_state["worse"])
+        other_towards = sequential.evalue(other_state["not_worse"])
+    seen = (
+        f"canary/stable ratio of {what} {_shown(ratio)} and of {other_what} {_shown(other_ratio)}"
     )
+    known = [r for r in (ratio, other_ratio) if r is not None]
+    observed = (seen, min(max(known), 1e300) if known else None)
+    evidence = ((against + other_against) / 2.0, min(towards, other_towards))
+    return _read_pair(MEAN_RATIO_TEST, evidence, settings, observed, null_ratio, _COMBINED)
+
+
+def _shown(ratio: float | None) -> str:
+    return "undefined (no events yet)" if ratio is None else f"{ratio:.3g}"
+
+
+# How a reading names its e-values (against the null, towards it).
+_SINGLE = ("e-value", "e-value")
+_COMBINED = ("mean e-value", "smallest e-value")
 
 
 def _read_pair(
     test: str,
-    fail_log_ratios: Sequence[float],
-    pass_log_ratios: Sequence[float],
+    evidence: tuple[float, float],
     settings: AnalysisSettings,
     observed: tuple[str, float | None],
     threshold: float,
+    kinds: tuple[str, str],
 ) -> TestResult:
-    """`observed` is (what was seen, in words; the statistic) and `threshold` the null value."""
+    """`evidence` holds the e-values (against the null, towards it) and `kinds` their names;
+    `observed` is (what was seen, in words; the statistic) and `threshold` the null value."""
     seen, statistic = observed
-    against = sequential.evalue(fail_log_ratios)
+    against, towards = evidence
+    against_kind, towards_kind = kinds
     fail_at = 1.0 / settings.alpha
     if against >= fail_at:
-        message = f"{seen} is above {threshold:.4g} with e-value {against:.3g} >= {fail_at:.3g}."
+        message = (
+            f"{seen} is above {threshold:.4g} with {against_kind} {against:.3g} >= {fail_at:.3g}."
+        )
         return TestResult(test, Outcome.FAIL, statistic, threshold, against, message)
-    towards = sequential.evalue(pass_log_ratios)
     pass_at = 1.0 / settings.proceed_alpha
     if towards >= pass_at:
-        message = f"{seen} is below {threshold:.4g} with e-value {towards:.3g} >= {pass_at:.3g}."
+        message = (
+            f"{seen} is below {threshold:.4g} with {towards_kind} {towards:.3g} >= {pass_at:.3g}."
+        )
         return TestResult(test, Outcome.PASS, statistic, threshold, towards, message)
     message = (
-        f"{seen} is not yet shown above or below {threshold:.4g} "
-        f"(e-values {against:.3g} of {fail_at:.3g} and {towards:.3g} of {pass_at:.3g})."
+        f"{seen} is not yet shown above or below {threshold:.4g} ({against_kind} "
+        f"{against:.3g} of {fail_at:.3g}, {towards_kind} {towards:.3g} of {pass_at:.3g})."
     )
     return TestResult(test, Outcome.NOT_YET, statistic, threshold, against, message)

@@ -5,7 +5,11 @@ The state is a JSON-serialisable dict kept in the resource's status between wind
     {"version": 1, "slice": <index>, "metrics": {<name>: {
         "canary_bound": {...}, "stable_bound": {...},   # restart at each slice
         "compare": {...},                               # accumulates over the rollout
-        "edge": <latency edge the comparison counts above, or null>}}}
+        "edge": <latency edge the comparison counts above, or null>,
+        "tail_edge": <stable's own quantile edge, latency with a bound, or null>,
+        "tail_compare": {...}}}}                        # the comparison at tail_edge
+
+Missing keys read as null, so a state written before the tail comparison existed resumes.
 
 Each window is summed before it is folded: the judge looks only at window ends, and for a
 fixed alternative the likelihood ratio of the summed counts equals the product over the
@@ -70,7 +74,14 @@ def evaluate_window(
 
 
 def _start_metric() -> Evidence:
-    return {"canary_bound": None, "stable_bound": None, "compare": None, "edge": None}
+    return {
+        "canary_bound": None,
+        "stable_bound": None,
+        "compare": None,
+        "edge": None,
+        "tail_edge": None,
+        "tail_compare": None,
+    }
 
 
 def _no_data(test: TestResult | None) -> TestResult | None:
@@ -181,9 +192,7 @@ def _latency(
         )
         canary_bound, stable_bound = _rate_bounds(state, new_state, readings, tail, settings, what)
     if check.compare_baseline:
-        new_state["edge"], new_state["compare"], compare = _latency_comparison(
-            check, settings, state, canary, stable
-        )
+        compare = _latency_comparison(check, settings, new_state, canary, stable)
     result = _assemble(
         check,
         (canary_bound, stable_bound, compare),
@@ -204,24 +213,66 @@ def _slow_counts(histogram: Histogram | None, bound: float) -> tuple[float, floa
 def _latency_comparison(
     check: MetricCheck,
     settings: AnalysisSettings,
-    state: Evidence,
+    new_state: Evidence,
     canary: LatencyTotals,
     stable: LatencyTotals,
-) -> tuple[float | None, Evidence, TestResult]:
-    """The compared edge, the comparison's state after this window, and its result."""
-    edge = state["edge"]
+) -> TestResult:
+    """Fold this window into the latency comparisons held in `new_state`; their result.
+
+    With a bound, slower requests are counted above two edges: the bound's, and stable's own
+    q-quantile (the "tail" edge), so a canary whose tail grows but stays under the bound is
+    still compared. The tail edge is read from stable's data of an earlier window and its
+    test starts the window after, so the choice never depends on the data it is tested on.
+    """
+    edge = new_state["edge"]
     if edge is None:
-        edge = _comparison_edge(check, canary.histogram, stable.histogram)
-    compare_state = state["compare"] or comparison.start()
-    if edge is not None and canary.histogram is not None and stable.histogram is not None:
-        compare_state = comparison.fold(
-            compare_state,
-            settings.tolerance,
-            (count_above(canary.histogram, edge), canary.requests),
-            (count_above(stable.histogram, edge), stable.requests),
+        edge = new_state["edge"] = _comparison_edge(check, canary.histogram, stable.histogram)
+    compare = new_state["compare"] = _fold_above(
+        new_state["compare"] or comparison.start(), edge, settings, canary, stable
+    )
+    what = _slower_than(edge)
+    if check.max is None:
+        return comparison.result(compare, settings, what)
+    tail_edge = new_state.get("tail_edge")
+    if tail_edge is None:
+        new_state["tail_edge"] = _tail_edge(check, stable.histogram)
+        tail_compare = None
+    else:
+        tail_compare = new_state["tail_compare"] = _fold_above(
+            new_state.get("tail_compare") or comparison.start(), tail_edge, settings, canary, stable
         )
-    what = "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
-    return edge, compare_state, comparison.result(compare_state, settings, what)
+    tail_what = f"{_slower_than(tail_edge)} (stable's p{check.quantile * 100:g})"
+    return comparison.combined_result((what, compare), (tail_what, tail_compare), settings)
+
+
+def _slower_than(edge: float | None) -> str:
+    return "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
+
+
+def _fold_above(
+    compare_state: Evidence,
+    edge: float | None,
+    settings: AnalysisSettings,
+    canary: LatencyTotals,
+    stable: LatencyTotals,
+) -> Evidence:
+    """Fold both versions' requests slower than `edge` into one comparison's state."""
+    if edge is None or canary.histogram is None or stable.histogram is None:
+        return compare_state
+    return comparison.fold(
+        compare_state,
+        settings.tolerance,
+        (count_above(canary.histogram, edge), canary.requests),
+        (count_above(stable.histogram, edge), stable.requests),
+    )
+
+
+def _tail_edge(check: MetricCheck, stable: Histogram | None) -> float | None:
+    """The edge at or above stable's q-quantile in this window; None until stable has one."""
+    if stable is None:
+        return None
+    stable_quantile = quantile(stable, check.quantile)
+    return None if stable_quantile is None else edge_at_or_above(stable.edges, stable_quantile)
 
 
 def _comparison_edge(
@@ -238,10 +289,7 @@ def _comparison_edge(
         edge = edge_at_or_above(layout.edges, check.max)
         if edge is not None:
             return edge
-    if stable is None:
-        return None
-    stable_quantile = quantile(stable, check.quantile)
-    return None if stable_quantile is None else edge_at_or_above(stable.edges, stable_quantile)
+    return _tail_edge(check, stable)
 
 
 def _quantile_or_none(histogram: Histogram | None, q: float) -> float | None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 
+from airollout.analysis import comparison, sequential
 from airollout.analysis.evaluate import evaluate_window, initial_state
 from airollout.analysis.types import (
     AnalysisSettings,
@@ -122,3 +125,94 @@ def test_gauges_are_bounded_without_a_comparison() -> None:
     assert results[0].bound.outcome is Outcome.FAIL
     assert results[0].stable_bound.outcome is Outcome.PASS
     assert results[0].comparison is None
+
+
+# Latency with stable's p99 at 200 ms and buckets fine enough to see a tail under the bound.
+TAIL_EDGES = (100.0, 200.0, 250.0, 300.0, 400.0, 450.0, 500.0, math.inf)
+LATENCY_ONLY = AnalysisSettings(
+    metrics=(MetricCheck("latency", MetricKind.LATENCY, max=500.0, quantile=0.99),)
+)
+
+
+def _latency_window(canary: tuple[float, ...], stable: tuple[float, ...]) -> list[Observation]:
+    def sample(counts: tuple[float, ...]) -> dict[str, Sample]:
+        return {"latency": Sample(sum(counts), histogram=Histogram(TAIL_EDGES, counts))}
+
+    return _window(sample(canary), sample(stable), steps=1)
+
+
+# Stable: 1 % of requests slower than 200 ms, none slower than 250 ms, so its p99 is 200 ms.
+STABLE_P99_200 = (5400.0, 3510.0, 90.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+# Canary: 2 % more at 400-450 ms, so its p99 is about 450 ms, still none slower than 500 ms.
+CANARY_P99_450 = (600.0, 375.0, 5.0, 0.0, 0.0, 20.0, 0.0, 0.0)
+
+
+def test_a_p99_regression_under_the_bound_fails_the_comparison_at_stables_tail() -> None:
+    state = initial_state()
+    slow = _latency_window(CANARY_P99_450, STABLE_P99_200)
+    outcomes = []
+    for _ in range(4):
+        results, state = evaluate_window(LATENCY_ONLY, state, 0, slow)
+        outcomes.append(results[0].comparison.outcome)
+    latency = results[0]
+    assert outcomes[-1] is Outcome.FAIL
+    assert latency.bound.outcome is Outcome.PASS  # nothing slower than the bound's edge
+    assert latency.comparison.test == comparison.MEAN_RATIO_TEST
+    assert "slower than 500" in latency.comparison.message
+    assert "slower than 200" in latency.comparison.message
+    assert "mean e-value" in latency.comparison.message
+
+
+def test_the_tail_edge_is_chosen_from_an_earlier_window_than_the_ones_it_tests() -> None:
+    _, state = evaluate_window(
+        LATENCY_ONLY, initial_state(), 0, _latency_window(CANARY_P99_450, STABLE_P99_200)
+    )
+    assert state["metrics"]["latency"]["tail_edge"] == 200.0
+    assert state["metrics"]["latency"]["tail_compare"] is None  # window 1 chose, not tested
+    # Stable's tail moves to 300 ms in window 2: the edge stays, window 2 is the first tested.
+    slower_stable = (5400.0, 3420.0, 90.0, 90.0, 0.0, 0.0, 0.0, 0.0)
+    _, state = evaluate_window(
+        LATENCY_ONLY, state, 0, _latency_window(CANARY_P99_450, slower_stable)
+    )
+    assert state["metrics"]["latency"]["tail_edge"] == 200.0
+    assert state["metrics"]["latency"]["tail_compare"]["canary"] == [25.0, 1000.0]
+    assert state["metrics"]["latency"]["compare"]["canary"][1] == 2000.0
+
+
+def test_the_comparison_evidence_is_the_mean_of_both_edges_e_values() -> None:
+    state = initial_state()
+    canary = (600.0, 386.0, 11.0, 1.0, 0.0, 0.0, 1.0, 1.0)
+    window = _latency_window(canary, (5400.0, 3480.0, 100.0, 10.0, 0.0, 0.0, 5.0, 5.0))
+    for _ in range(2):
+        results, state = evaluate_window(LATENCY_ONLY, state, 0, window)
+    metric = state["metrics"]["latency"]
+    assert results[0].comparison.outcome is Outcome.NOT_YET
+    parts = [sequential.evalue(metric[key]["worse"]) for key in ("compare", "tail_compare")]
+    assert parts[0] != parts[1]
+    assert results[0].comparison.evidence == pytest.approx(sum(parts) / 2)
+
+
+def _identical_rollout(rng: np.random.Generator, settings: AnalysisSettings) -> bool:
+    """Whether the latency comparison ever fails over 12 windows of two identical versions."""
+    probabilities = (0.55, 0.43, 0.011, 0.005, 0.002, 0.001, 0.0005, 0.0005)
+    state = initial_state()
+    for index in range(12):
+        share = (0.1, 0.25, 0.5)[index // 4]
+        canary, stable = (
+            tuple(map(float, rng.multinomial(rng.poisson(n), probabilities)))
+            for n in (2000 * share, 2000 * (1 - share))
+        )
+        results, state = evaluate_window(
+            settings, state, index // 4, _latency_window(canary, stable)
+        )
+        if results[0].comparison.outcome is Outcome.FAIL:
+            return True
+    return False
+
+
+def test_identical_versions_keep_the_combined_comparisons_false_alarms_under_alpha() -> None:
+    settings = replace(LATENCY_ONLY, alpha=0.05)
+    rng = np.random.default_rng(41)
+    runs = 300
+    false_alarms = sum(_identical_rollout(rng, settings) for _ in range(runs))
+    assert false_alarms <= settings.alpha * runs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,13 +34,22 @@ class Behaviour:
     p50_ms: float = 40.0
     p99_ms: float = 200.0
     missing: bool = False
+    # A share of requests taken out of the log-normal and put at one latency: a slow path
+    # (a cache miss, a retry) that moves the p99 without a log-normal's long tail.
+    slow_share: float = 0.0
+    slow_ms: float = 420.0
 
 
 def _bucket_probabilities(behaviour: Behaviour) -> list[float]:
     sigma = (math.log(behaviour.p99_ms) - math.log(behaviour.p50_ms)) / 2.3263
     below = [float(ndtr(math.log(edge / behaviour.p50_ms) / sigma)) for edge in EDGES[:-1]]
     cumulative = [*below, 1.0]
-    return [high - low for low, high in zip([0.0, *cumulative[:-1]], cumulative, strict=True)]
+    usual = 1.0 - behaviour.slow_share
+    probabilities = [
+        usual * (high - low) for low, high in zip([0.0, *cumulative[:-1]], cumulative, strict=True)
+    ]
+    probabilities[bisect_left(EDGES, behaviour.slow_ms)] += behaviour.slow_share
+    return probabilities
 
 
 def _sample(rng: np.random.Generator, behaviour: Behaviour, mean: float) -> dict[str, Sample]:

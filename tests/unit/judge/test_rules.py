@@ -92,6 +92,18 @@ def test_a_p99_regression_is_rolled_back() -> None:
     assert _final(_rollout(4, Behaviour(p99_ms=650.0))) is Action.ROLLBACK
 
 
+def test_a_p99_regression_that_stays_under_the_bound_is_rolled_back() -> None:
+    # 2 % of canary requests take 420 ms: its p99 goes from 200 to about 420 ms, but no more
+    # requests than stable's are slower than the 500 ms bound, so only stable's tail sees it.
+    verdicts = _rollout(12, Behaviour(slow_share=0.02), rps=400.0)
+    assert _final(verdicts) is Action.ROLLBACK
+    latency = next(m for m in verdicts[-1].metrics if m.name == "latency")
+    assert latency.bound is not None
+    assert latency.bound.outcome is not Outcome.FAIL
+    assert latency.comparison is not None
+    assert latency.comparison.outcome is Outcome.FAIL
+
+
 def test_a_breach_shared_with_stable_is_held_not_rolled_back() -> None:
     outage = Behaviour(error_rate=0.05)
     verdicts = _rollout(5, outage, stable=outage)
