@@ -110,8 +110,12 @@ def combined_result(
     seen = (
         f"canary/stable ratio of {what} {_shown(ratio)} and of {other_what} {_shown(other_ratio)}"
     )
-    known = [r for r in (ratio, other_ratio) if r is not None]
-    observed = (seen, min(max(known), 1e300) if known else None)
+    larger = (
+        ratio
+        if other_ratio is None or (ratio is not None and ratio >= other_ratio)
+        else other_ratio
+    )
+    observed = (seen, None if larger is None else min(larger, 1e300))
     evidence = ((against + other_against) / 2.0, min(towards, other_towards))
     return _read_pair(MEAN_RATIO_TEST, evidence, settings, observed, null_ratio, _COMBINED)
 

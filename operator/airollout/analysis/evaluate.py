@@ -19,6 +19,7 @@ steps, so nothing is lost and each decision stays cheap.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from airollout.analysis import bounds, comparison
@@ -117,8 +118,22 @@ def _assemble(
     )
 
 
-# Each version's bound: its key in the metric's state, and how its results name it.
-_BOUND_KEYS = (("canary_bound", "canary "), ("stable_bound", "stable "))
+# Each version's bound: its key in the metric's state, how its results name it, and whether
+# its breach is shown at the shared-cause level (see `_breach_alpha`).
+_BOUND_KEYS = (("canary_bound", "canary ", False), ("stable_bound", "stable ", True))
+
+
+def _breach_alpha(settings: AnalysisSettings, shared_cause_level: bool) -> float:
+    """The level at which a version's breach is shown.
+
+    The canary's breach is a rollback, final, so it needs 1/alpha. Stable's breach only ever
+    turns a canary's breach from a rollback into a hold for a person (a shared cause, and only
+    while the canary is not shown worse), the reversible side that a proceed's looser level
+    also guards, so it is shown at 1/proceed_alpha. With far more traffic than the canary at
+    the first slices, stable still needs this: a few slow requests among the canary's few
+    dozen can show the canary's breach a window before stable's at the stricter level.
+    """
+    return settings.proceed_alpha if shared_cause_level else settings.alpha
 
 
 def _rate_bounds(
@@ -134,10 +149,13 @@ def _rate_bounds(
     The folded states go into `new_state`; no exposure leaves a bound as it was.
     """
     results = []
-    for (key, version), (exposure, events) in zip(_BOUND_KEYS, readings, strict=True):
+    for (key, version, shared_cause_level), (exposure, events) in zip(
+        _BOUND_KEYS, readings, strict=True
+    ):
         folded = bounds.fold_rate(state[key] or bounds.start_rate(), exposure, events, reference)
         new_state[key] = folded
-        results.append(bounds.rate_result(folded, reference, settings, version + what))
+        alpha = _breach_alpha(settings, shared_cause_level)
+        results.append(bounds.rate_result(folded, reference, settings, version + what, alpha))
     return results
 
 
@@ -241,12 +259,19 @@ def _latency_comparison(
         tail_compare = new_state["tail_compare"] = _fold_above(
             new_state.get("tail_compare") or comparison.start(), tail_edge, settings, canary, stable
         )
-    tail_what = f"{_slower_than(tail_edge)} (stable's p{check.quantile * 100:g})"
+    tail_what = _tail_label(tail_edge, check.quantile)
     return comparison.combined_result((what, compare), (tail_what, tail_compare), settings)
 
 
+# The labels are cached: a rollout reads the same one or two edges at every window.
+@lru_cache(maxsize=64)
 def _slower_than(edge: float | None) -> str:
     return "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
+
+
+@lru_cache(maxsize=64)
+def _tail_label(edge: float | None, q: float) -> str:
+    return f"{_slower_than(edge)} (stable's p{q * 100:g})"
 
 
 def _fold_above(
