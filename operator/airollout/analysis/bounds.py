@@ -10,6 +10,11 @@ read from the current slice's data in two directions:
   rollout go on to a larger slice, where the breach test keeps watching with more traffic,
   and an e-value there would need several times the traffic the scenarios' first slices get.
 
+The canary's breach is shown at 1/alpha. Stable's is read at 1/proceed_alpha (the caller
+passes the level): it only decides whether a canary's breach is a shared cause, which
+turns a final rollback into a hold for a person, never into a proceed (see
+analysis.evaluate).
+
 Neither yet: "not yet". The counts restart at each traffic change because a bound is about
 how the version behaves now, at this load (a canary can be fine at 10 % and fail at 50 %).
 
@@ -71,16 +76,23 @@ def _upper_events(events: float, confidence: float) -> float:
 
 
 def rate_result(
-    state: dict[str, Any], reference: float, settings: AnalysisSettings, what: str
+    state: dict[str, Any],
+    reference: float,
+    settings: AnalysisSettings,
+    what: str,
+    breach_alpha: float | None = None,
 ) -> TestResult:
-    """The bound's outcome from this slice's evidence; `what` names the rate in words."""
+    """The bound's outcome from this slice's evidence; `what` names the rate in words.
+
+    A breach is shown at e-value 1/breach_alpha (settings.alpha unless given).
+    """
     n, x = state["n"], state["x"]
     if n <= 0.0:
         return TestResult(RATE_TEST, Outcome.NO_DATA, None, reference, None, f"No {what} data.")
     rate = x / n
     seen = f"{what} {rate:.4g} over {n:.0f} requests at this slice"
     breach = sequential.evalue(state["breach"])
-    fail_at = 1.0 / settings.alpha
+    fail_at = 1.0 / (settings.alpha if breach_alpha is None else breach_alpha)
     if breach >= fail_at:
         message = f"{seen} is above {reference:.4g} with e-value {breach:.3g} >= {fail_at:.3g}."
         return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)

@@ -3,8 +3,11 @@
 Per window it folds the observations into the evidence state (analysis.evaluate) and
 decides, in this order:
 
-1. the canary breaches a bound with confidence -> rollback, unless stable breaches it too
-   and the comparison does not find the canary worse: a shared cause -> hold;
+1. the canary breaches a bound with confidence (e-value 1/alpha) -> rollback, unless stable
+   breaches it too and the comparison does not find the canary worse: a shared cause ->
+   hold. Stable's breach is shown at 1/proceed_alpha: it can only make the verdict a hold,
+   and at the first slices the canary's few requests can otherwise show a breach that both
+   versions share a window before stable's larger sample does;
 2. the comparison finds the canary worse than stable beyond tolerance -> rollback;
 3. a metric without canary data in this window -> hold (no data never proceeds);
 4. every metric shown healthy (its bound passes, or with no bound its comparison passes,

@@ -66,3 +66,12 @@ def test_gauge_checks_a_lower_bound_too() -> None:
 def test_gauge_with_too_few_readings_is_not_yet_and_none_is_no_data() -> None:
     assert bounds.gauge_result([1.0], None, 5.0, "g").outcome is Outcome.NOT_YET
     assert bounds.gauge_result([], None, 5.0, "g").outcome is Outcome.NO_DATA
+
+
+def test_a_breach_level_given_for_one_reading_replaces_alpha() -> None:
+    state = bounds.fold_rate(bounds.start_rate(), 1000.0, (14.0, 14.0), BOUND)
+    at_alpha = bounds.rate_result(state, BOUND, SETTINGS, "x")
+    looser = bounds.rate_result(state, BOUND, SETTINGS, "x", breach_alpha=0.2)
+    assert at_alpha.evidence == looser.evidence
+    assert at_alpha.outcome is Outcome.NOT_YET
+    assert looser.outcome is Outcome.FAIL

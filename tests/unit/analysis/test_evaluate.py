@@ -216,3 +216,17 @@ def test_identical_versions_keep_the_combined_comparisons_false_alarms_under_alp
     runs = 300
     false_alarms = sum(_identical_rollout(rng, settings) for _ in range(runs))
     assert false_alarms <= settings.alpha * runs
+
+
+def test_stables_breach_is_shown_at_the_shared_cause_level_and_the_canarys_at_alpha() -> None:
+    # The same 1.4 % error rate over the same 1000 requests for both versions (bound 0.5 %):
+    # an e-value between 1/proceed_alpha and 1/alpha, enough for stable only.
+    same = {"errors": Sample(requests=1000.0, errors=14.0)}
+    settings = AnalysisSettings(metrics=(SETTINGS.metrics[0],))
+    results, _ = evaluate_window(settings, initial_state(), 0, _window(same, same, steps=1))
+    canary, stable = results[0].bound, results[0].stable_bound
+    assert canary.evidence == pytest.approx(stable.evidence)
+    assert 1 / settings.proceed_alpha <= stable.evidence < 1 / settings.alpha
+    assert canary.outcome is Outcome.NOT_YET
+    assert stable.outcome is Outcome.FAIL
+    assert f">= {1 / settings.proceed_alpha:.3g}" in stable.message

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from rules_traffic import SETTINGS, Behaviour, window
+from rules_traffic import EDGES, SETTINGS, Behaviour, window
 
 from airollout.analysis.types import (
+    Histogram,
     MetricKind,
     MetricResult,
     Observation,
@@ -184,3 +185,32 @@ def _errors_metric(comparison_evidence: float) -> MetricResult:
 def test_a_passing_bound_does_not_proceed_while_evidence_of_a_worse_canary_builds() -> None:
     assert metric_finding(_errors_metric(8.0), SETTINGS).action is Action.HOLD
     assert metric_finding(_errors_metric(1.5), SETTINGS).action is Action.PROCEED
+
+
+def _latency_step(requests: float, slow: float) -> dict[str, Sample]:
+    """One version's latency over a step, `slow` of its requests beyond the 500 ms bound."""
+    counts = [0.0] * len(EDGES)
+    counts[0], counts[EDGES.index(550.0)] = requests - slow, slow
+    return {"latency": Sample(requests, histogram=Histogram(EDGES, tuple(counts)))}
+
+
+def test_a_shared_breach_at_low_traffic_holds_when_the_canarys_few_requests_show_it_first() -> None:
+    # Both versions are slow beyond the bound. Stable's 10 slow of 360 are a breach at the
+    # shared-cause level (e-value between 1/proceed_alpha and 1/alpha); the canary's 5 of 40
+    # pass 1/alpha. The canary is not shown worse, so this is a shared cause: hold.
+    step = Observation(20.0, 40.0, _latency_step(40.0, 5.0), _latency_step(360.0, 10.0))
+    verdict, _ = JUDGE.decide(SETTINGS, JUDGE.initial_state(SETTINGS), _context(0, 10, 1), [step])
+    latency = next(m for m in verdict.metrics if m.name == "latency")
+    assert latency.bound is not None
+    assert latency.bound.outcome is Outcome.FAIL
+    assert latency.stable_bound is not None
+    assert latency.stable_bound.evidence is not None
+    assert 1 / SETTINGS.proceed_alpha <= latency.stable_bound.evidence < 1 / SETTINGS.alpha
+    assert verdict.action is Action.HOLD
+    assert "shared" in verdict.reasoning
+
+
+def test_a_canary_breach_is_rolled_back_while_stable_stays_under_the_bound() -> None:
+    step = Observation(20.0, 40.0, _latency_step(40.0, 5.0), _latency_step(360.0, 1.0))
+    verdict, _ = JUDGE.decide(SETTINGS, JUDGE.initial_state(SETTINGS), _context(0, 10, 1), [step])
+    assert verdict.action is Action.ROLLBACK
