@@ -93,24 +93,32 @@ def rate_result(
     seen = f"{what} {rate:.4g} over {n:.0f} requests at this slice"
     breach = sequential.evalue(state["breach"])
     fail_at = 1.0 / (settings.alpha if breach_alpha is None else breach_alpha)
-    if breach >= fail_at:
-        message = f"{seen} is above {reference:.4g} with e-value {breach:.3g} >= {fail_at:.3g}."
-        return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
     confidence = 1.0 - settings.proceed_alpha
+    shown_reference, shown_fail_at, shown_confidence = _shown_levels(reference, fail_at, confidence)
+    if breach >= fail_at:
+        message = f"{seen} is above {shown_reference} with e-value {breach:.3g} >= {shown_fail_at}."
+        return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
     # The upper bound is above the estimate, so it is only worth computing below the bound.
     below = state["x_within"] < n * reference
     upper = _upper_events(state["x_within"], confidence) / n if below else math.inf
     if upper < reference:
         message = (
-            f"{seen} is below {reference:.4g}: its {confidence:.0%} upper bound is {upper:.4g}."
+            f"{seen} is below {shown_reference}: its {shown_confidence} upper bound is {upper:.4g}."
         )
         return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
-    doubt = f"its {confidence:.0%} upper bound is {upper:.4g}" if below else "it is not lower"
+    doubt = f"its {shown_confidence} upper bound is {upper:.4g}" if below else "it is not lower"
     message = (
-        f"{seen} is not yet shown above {reference:.4g} (e-value {breach:.3g} of "
-        f"{fail_at:.3g}) nor below it ({doubt})."
+        f"{seen} is not yet shown above {shown_reference} (e-value {breach:.3g} of "
+        f"{shown_fail_at}) nor below it ({doubt})."
     )
     return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
+
+
+@lru_cache(maxsize=256)
+def _shown_levels(reference: float, fail_at: float, confidence: float) -> tuple[str, str, str]:
+    """The bound, the breach level and the confidence as messages show them (fixed per check,
+    so formatted once rather than at every window)."""
+    return f"{reference:.4g}", f"{fail_at:.3g}", f"{confidence:.0%}"
 
 
 def gauge_result(

@@ -16,6 +16,7 @@ null holds.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from airollout.analysis import sequential
@@ -142,20 +143,29 @@ def _read_pair(
     seen, statistic = observed
     against, towards = evidence
     against_kind, towards_kind = kinds
-    fail_at = 1.0 / settings.alpha
+    fail_at, pass_at = 1.0 / settings.alpha, 1.0 / settings.proceed_alpha
+    shown_threshold, shown_fail_at, shown_pass_at = _shown_levels(threshold, fail_at, pass_at)
     if against >= fail_at:
         message = (
-            f"{seen} is above {threshold:.4g} with {against_kind} {against:.3g} >= {fail_at:.3g}."
+            f"{seen} is above {shown_threshold} with {against_kind} {against:.3g} >= "
+            f"{shown_fail_at}."
         )
         return TestResult(test, Outcome.FAIL, statistic, threshold, against, message)
-    pass_at = 1.0 / settings.proceed_alpha
     if towards >= pass_at:
         message = (
-            f"{seen} is below {threshold:.4g} with {towards_kind} {towards:.3g} >= {pass_at:.3g}."
+            f"{seen} is below {shown_threshold} with {towards_kind} {towards:.3g} >= "
+            f"{shown_pass_at}."
         )
         return TestResult(test, Outcome.PASS, statistic, threshold, towards, message)
     message = (
-        f"{seen} is not yet shown above or below {threshold:.4g} ({against_kind} "
-        f"{against:.3g} of {fail_at:.3g}, {towards_kind} {towards:.3g} of {pass_at:.3g})."
+        f"{seen} is not yet shown above or below {shown_threshold} ({against_kind} "
+        f"{against:.3g} of {shown_fail_at}, {towards_kind} {towards:.3g} of {shown_pass_at})."
     )
     return TestResult(test, Outcome.NOT_YET, statistic, threshold, against, message)
+
+
+@lru_cache(maxsize=256)
+def _shown_levels(threshold: float, fail_at: float, pass_at: float) -> tuple[str, str, str]:
+    """The null value and both levels as messages show them (fixed per rollout, so
+    formatted once rather than at every window)."""
+    return f"{threshold:.4g}", f"{fail_at:.3g}", f"{pass_at:.3g}"

@@ -203,7 +203,7 @@ def _latency(
     canary_bound = stable_bound = compare = None
     if check.max is not None:
         tail = 1.0 - check.quantile
-        what = f"share slower than {check.max:g} (a p{check.quantile * 100:g} bound)"
+        what = _bound_label(check.max, check.quantile)
         readings = (
             (canary.requests, _slow_counts(canary.histogram, check.max)),
             (stable.requests, _slow_counts(stable.histogram, check.max)),
@@ -263,7 +263,12 @@ def _latency_comparison(
     return comparison.combined_result((what, compare), (tail_what, tail_compare), settings)
 
 
-# The labels are cached: a rollout reads the same one or two edges at every window.
+# The labels are cached: a rollout reads the same bound and edges at every window.
+@lru_cache(maxsize=64)
+def _bound_label(bound: float, q: float) -> str:
+    return f"share slower than {bound:g} (a p{q * 100:g} bound)"
+
+
 @lru_cache(maxsize=64)
 def _slower_than(edge: float | None) -> str:
     return "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
