@@ -21,7 +21,9 @@ reading as `rules.metric_finding`):
   evidence (not one noisy estimate). This alone triggers invariant 1.
 - `MetricResult.stable_bound.outcome == FAIL` with a `comparison` that is absent or not
   `FAIL`: stable breaches the same bound and the canary is not shown worse; the shared
-  cause that makes a breach a hold instead of a rollback.
+  cause that makes a breach a hold instead of a rollback. Analysis shows stable's breach at
+  the e-value 1/proceed_alpha, below the canary's 1/alpha: it can only turn a rollback into
+  a hold for a person, the reversible side.
 - No canary data: `canary_value` None or NaN, a `bound` outcome `NO_DATA`, or with no bound
   a `comparison` outcome `NO_DATA`; or no metric results at all. Invariant 2: at least hold.
   Stable lacking data alone is not "no data": at the last slice stable carries no traffic.
