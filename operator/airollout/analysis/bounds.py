@@ -33,7 +33,6 @@ from typing import Any
 from scipy.special import gammaincinv
 
 from airollout.analysis import sequential
-from airollout.analysis.results import new_test_result
 from airollout.analysis.types import AnalysisSettings, Outcome, TestResult
 
 RATE_TEST = "bound-anytime"
@@ -98,7 +97,7 @@ def rate_result(
     shown_reference, shown_fail_at, shown_confidence = _shown_levels(reference, fail_at, confidence)
     if breach >= fail_at:
         message = f"{seen} is above {shown_reference} with e-value {breach:.3g} >= {shown_fail_at}."
-        return new_test_result(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
+        return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
     # The upper bound is above the estimate, so it is only worth computing below the bound.
     below = state["x_within"] < n * reference
     upper = _upper_events(state["x_within"], confidence) / n if below else math.inf
@@ -106,13 +105,13 @@ def rate_result(
         message = (
             f"{seen} is below {shown_reference}: its {shown_confidence} upper bound is {upper:.4g}."
         )
-        return new_test_result(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
+        return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
     doubt = f"its {shown_confidence} upper bound is {upper:.4g}" if below else "it is not lower"
     message = (
         f"{seen} is not yet shown above {shown_reference} (e-value {breach:.3g} of "
         f"{shown_fail_at}) nor below it ({doubt})."
     )
-    return new_test_result(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
+    return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
 
 
 @lru_cache(maxsize=256)

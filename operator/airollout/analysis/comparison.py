@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import Any
 
 from airollout.analysis import sequential
-from airollout.analysis.results import new_test_result
 from airollout.analysis.types import AnalysisSettings, Outcome, TestResult
 
 RATIO_TEST = "msprt-rate-ratio"
@@ -151,18 +150,18 @@ def _read_pair(
             f"{seen} is above {shown_threshold} with {against_kind} {against:.3g} >= "
             f"{shown_fail_at}."
         )
-        return new_test_result(test, Outcome.FAIL, statistic, threshold, against, message)
+        return TestResult(test, Outcome.FAIL, statistic, threshold, against, message)
     if towards >= pass_at:
         message = (
             f"{seen} is below {shown_threshold} with {towards_kind} {towards:.3g} >= "
             f"{shown_pass_at}."
         )
-        return new_test_result(test, Outcome.PASS, statistic, threshold, towards, message)
+        return TestResult(test, Outcome.PASS, statistic, threshold, towards, message)
     message = (
         f"{seen} is not yet shown above or below {shown_threshold} ({against_kind} "
         f"{against:.3g} of {shown_fail_at}, {towards_kind} {towards:.3g} of {shown_pass_at})."
     )
-    return new_test_result(test, Outcome.NOT_YET, statistic, threshold, against, message)
+    return TestResult(test, Outcome.NOT_YET, statistic, threshold, against, message)
 
 
 @lru_cache(maxsize=256)

@@ -24,7 +24,6 @@ from typing import Any
 
 from airollout.analysis import bounds, comparison
 from airollout.analysis.histogram import count_above, edge_at_or_above, quantile, slow_counts
-from airollout.analysis.results import new_metric_result
 from airollout.analysis.types import (
     AnalysisSettings,
     Histogram,
@@ -106,8 +105,16 @@ def _assemble(
         canary_bound, compare = _no_data(canary_bound), _no_data(compare)
     if sizes[1] <= 0.0:
         stable_bound = _no_data(stable_bound)
-    return new_metric_result(
-        check.name, check.kind, values, sizes, (canary_bound, compare, stable_bound)
+    return MetricResult(
+        name=check.name,
+        kind=check.kind,
+        canary_value=values[0],
+        stable_value=values[1],
+        canary_n=sizes[0],
+        stable_n=sizes[1],
+        bound=canary_bound,
+        comparison=compare,
+        stable_bound=stable_bound,
     )
 
 
