@@ -7,14 +7,10 @@ of how the spec models are laid out and is easy to drive from tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from airollout.api.spec import HoldExpiry
 
-class HoldExpiry(StrEnum):
-    """What a hold becomes when its time-out passes; never proceed (safety invariant 2)."""
-
-    ROLLBACK = "rollback"
-    PAUSE = "pause"
+__all__ = ["HoldExpiry", "OnHold", "PromotionThresholds", "SpecView"]
 
 
 @dataclass(frozen=True, slots=True)
