@@ -98,6 +98,13 @@ class TargetMissing:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetChanged:
+    """Someone else changed the target mid-rollout: the baseline is no longer what we compare."""
+
+    detail: str  # what changed, naming the Deployment
+
+
+@dataclass(frozen=True, slots=True)
 class Conflict:
     other: str  # the AIRollout that already owns the target
 
@@ -129,6 +136,7 @@ RolloutEvent = (
     | Promote
     | Abort
     | TargetMissing
+    | TargetChanged
     | Conflict
     | ConflictCleared
     | InvalidSpec

@@ -14,6 +14,7 @@ from airollout.rollout.events import (
     Resume,
     RolloutEvent,
     Start,
+    TargetChanged,
     TargetMissing,
 )
 from airollout.rollout.transitions import (
@@ -34,6 +35,7 @@ INTERVENTIONS = (
     Start,
     InvalidSpec,
     TargetMissing,
+    TargetChanged,
     Abort,
     Promote,
     PausedChanged,
@@ -51,6 +53,8 @@ def on_intervention(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) 
             return fail(ctx, status, "InvalidSpec", f"{field}: {message}")
         case TargetMissing(target=target):
             return _on_target_missing(ctx, status, target)
+        case TargetChanged(detail=detail):
+            return fail(ctx, status, "TargetChanged", detail)
         case Abort(by=by):
             return roll_back(ctx, status, "Aborted", f"Aborted by {by}.")
         case Promote(by=by) if status.phase is not Phase.PROMOTING:

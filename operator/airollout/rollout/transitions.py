@@ -54,6 +54,7 @@ WARNINGS = frozenset(
         "PromotionJobFailed",
         "PromotionBlocked",
         "TargetMissing",
+        "TargetChanged",
         "Conflict",
         "HoldTimedOut",
     }

@@ -21,6 +21,7 @@ from airollout.rollout.events import (
     Resume,
     SelectionFinished,
     Start,
+    TargetChanged,
     TargetMissing,
     Tick,
     TrafficApplied,
@@ -209,6 +210,16 @@ def test_a_target_that_disappears_mid_rollout_fails_it() -> None:
     driver.send(TargetMissing(target="Deployment checkout"))
     assert driver.status.phase is Phase.FAILED
     assert "Deployment checkout" in driver.status.message
+
+
+def test_a_target_changed_by_someone_else_fails_the_rollout_and_pulls_the_canary() -> None:
+    driver = Driver().start_progressing()
+    detail = "Deployment checkout's image changed to checkout:hotfix outside the rollout."
+    actions = driver.send(TargetChanged(detail=detail))
+    assert driver.status.phase is Phase.FAILED
+    assert driver.status.reason == "TargetChanged"
+    assert detail in driver.status.message
+    assert of_type(actions, Rollback) == [Rollback(key="g1-rollback")]
 
 
 def test_a_new_generation_mid_rollout_is_observed_without_restarting() -> None:
