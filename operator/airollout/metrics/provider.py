@@ -21,6 +21,7 @@ class WindowQuery:
     start: datetime
     end: datetime
     slice_started_at: datetime  # when the current weight took effect; warm-up counts from here
+    rollout: str | None = None  # {{ rollout }}, the AIRollout's name; a query using it needs it
 
 
 @dataclass(frozen=True, slots=True)
