@@ -1,0 +1,1 @@
+"""Commands people run against a cluster: control and follow AIRollouts from the CLI."""
