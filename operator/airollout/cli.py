@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that each define `register(subparsers)`; one line per subcommand family.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("airollout.bench.cli",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("airollout.bench.cli", "airollout.commands.rollouts")
 
 
 def _subcommands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
