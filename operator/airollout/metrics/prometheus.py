@@ -8,6 +8,7 @@ record says why.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import logging
 import re
@@ -105,9 +106,12 @@ def _api_error_text(error: PrometheusApiClientException) -> str:
     status, body_repr = match.groups()
     try:
         body = ast.literal_eval(body_repr)
-        text = json.loads(body).get("error") or body.decode(errors="replace")
-    except (ValueError, SyntaxError, AttributeError, TypeError):
+        text = body.decode(errors="replace")
+    except (ValueError, SyntaxError, AttributeError):
         text = body_repr
+    # Not Prometheus's JSON (a proxy's error page, say): the text is shown as it came.
+    with contextlib.suppress(ValueError, AttributeError):
+        text = json.loads(text).get("error") or text
     return f"HTTP {status}: {str(text).strip()[:_MAX_ERROR_TEXT]}"
 
 

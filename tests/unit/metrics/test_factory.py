@@ -1,0 +1,34 @@
+"""Choosing the metric provider: the spec's own Prometheus, else the operator's default."""
+
+from __future__ import annotations
+
+import pytest
+
+from airollout.api.spec import AnalysisSpec, PrometheusSpec
+from airollout.metrics.factory import provider_for
+from airollout.metrics.prometheus import PrometheusProvider
+
+pytestmark = pytest.mark.unit
+
+OWN = "http://prometheus.shop:9090"
+DEFAULT = "http://prometheus.monitoring:9090"
+
+
+def test_the_spec_address_wins_over_the_default() -> None:
+    provider = provider_for(AnalysisSpec(prometheus=PrometheusSpec(address=OWN)), DEFAULT)
+    assert isinstance(provider, PrometheusProvider)
+    assert provider.address == OWN
+
+
+def test_without_a_spec_address_the_default_is_used() -> None:
+    provider = provider_for(AnalysisSpec(), DEFAULT)
+    assert isinstance(provider, PrometheusProvider)
+    assert provider.address == DEFAULT
+
+
+def test_without_any_address_there_is_no_provider() -> None:
+    assert provider_for(AnalysisSpec(), None) is None
+
+
+def test_rollouts_reading_one_address_share_one_provider() -> None:
+    assert provider_for(AnalysisSpec(), DEFAULT) is provider_for(AnalysisSpec(), DEFAULT)
