@@ -97,6 +97,11 @@ class Cluster:
         uid = created["metadata"]["uid"]
         return RolloutTarget(self.namespace, name, uid, AIRolloutSpec.model_validate(spec))
 
+    def start(self) -> tuple[RolloutTarget, ReplicaRatioRouter]:
+        """A ready target `web` of REPLICAS pods, its rollout, and a router to move it."""
+        self.create_target()
+        return self.create_rollout(), ReplicaRatioRouter(self.apps.api_client)
+
     def read(self, name: str) -> client.V1Deployment:
         return self.apps.read_namespaced_deployment(name, self.namespace)
 
@@ -133,9 +138,7 @@ def _reach(eventually: Eventually, step: Callable[[], bool], what: str) -> None:
 def test_slices_ten_twentyfive_fifty_split_ten_replicas_and_become_ready(
     cluster_ns: Cluster, eventually: Eventually
 ) -> None:
-    cluster_ns.create_target()
-    rollout = cluster_ns.create_rollout()
-    router = ReplicaRatioRouter(cluster_ns.apps.api_client)
+    rollout, router = cluster_ns.start()
 
     for weight, expected in [(10, (9, 1)), (25, (8, 2)), (50, (5, 5))]:
         _reach(eventually, lambda w=weight: router.set_weight(rollout, w), f"{weight} % ready")
@@ -162,9 +165,7 @@ def test_slices_ten_twentyfive_fifty_split_ten_replicas_and_become_ready(
 def test_repeating_a_weight_that_is_in_effect_writes_nothing(
     cluster_ns: Cluster, eventually: Eventually
 ) -> None:
-    cluster_ns.create_target()
-    rollout = cluster_ns.create_rollout()
-    router = ReplicaRatioRouter(cluster_ns.apps.api_client)
+    rollout, router = cluster_ns.start()
     _reach(eventually, lambda: router.set_weight(rollout, 25), "25 % ready")
     before = [cluster_ns.read(name).metadata for name in ("web", "web-canary")]
 
@@ -181,9 +182,7 @@ def test_repeating_a_weight_that_is_in_effect_writes_nothing(
 def test_rollback_restores_all_stable_replicas_and_removes_the_canary(
     cluster_ns: Cluster, eventually: Eventually
 ) -> None:
-    cluster_ns.create_target()
-    rollout = cluster_ns.create_rollout()
-    router = ReplicaRatioRouter(cluster_ns.apps.api_client)
+    rollout, router = cluster_ns.start()
     _reach(eventually, lambda: router.set_weight(rollout, 50), "50 % ready")
 
     _reach(eventually, lambda: router.rollback(rollout), "rollback done")
@@ -197,9 +196,7 @@ def test_rollback_restores_all_stable_replicas_and_removes_the_canary(
 def test_promote_puts_the_new_image_on_all_target_replicas_and_removes_the_canary(
     cluster_ns: Cluster, eventually: Eventually
 ) -> None:
-    cluster_ns.create_target()
-    rollout = cluster_ns.create_rollout()
-    router = ReplicaRatioRouter(cluster_ns.apps.api_client)
+    rollout, router = cluster_ns.start()
     for weight in (10, 100):
         _reach(eventually, lambda w=weight: router.set_weight(rollout, w), f"{weight} % ready")
     assert cluster_ns.replicas() == (0, REPLICAS)
@@ -231,9 +228,7 @@ def test_a_missing_target_raises_target_missing(cluster_ns: Cluster) -> None:
 def test_a_target_whose_image_someone_changed_mid_rollout_raises_target_changed(
     cluster_ns: Cluster, eventually: Eventually
 ) -> None:
-    cluster_ns.create_target()
-    rollout = cluster_ns.create_rollout()
-    router = ReplicaRatioRouter(cluster_ns.apps.api_client)
+    rollout, router = cluster_ns.start()
     _reach(eventually, lambda: router.set_weight(rollout, 10), "10 % ready")
     hotfix = {
         "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "hotfix:1"}]}}}
