@@ -267,3 +267,25 @@ def test_rollback_by_a_fresh_router_after_a_crash_mid_step_restores_everything(
         READY_SECONDS,
         "all stable pods ready again",
     )
+
+
+def test_rollback_during_promotion_puts_the_old_template_back(
+    cluster_ns: Cluster, eventually: Eventually
+) -> None:
+    rollout, router = cluster_ns.start()
+    _reach(eventually, lambda: router.set_weight(rollout, 100), "100 % ready")
+    router.promote(rollout)  # writes the new template; its pods are only starting
+    assert cluster_ns.read("web").spec.template.spec.containers[0].image == CANARY_IMAGE
+
+    _reach(eventually, lambda: router.rollback(rollout), "rollback during promotion")
+
+    target = cluster_ns.read("web")
+    assert target.spec.template.spec.containers[0].image == STABLE_IMAGE
+    assert target.spec.replicas == REPLICAS
+    assert not cluster_ns.exists("web-canary")
+    assert cluster_ns.router_annotations() == {}
+    eventually(
+        lambda: cluster_ns.read("web").status.updated_replicas == REPLICAS,
+        READY_SECONDS,
+        "all target pods back on the stable template",
+    )

@@ -21,7 +21,16 @@ STABLE_IMAGES = PREFIX + "stable-images"
 # Set when promote writes the new template: from then on the template differs from the
 # stable hash on purpose, and a restarted promote knows not to write it again.
 PROMOTED_TEMPLATE_HASH = PREFIX + "promoted-template-hash"
-ALL = (ROLLOUT, STABLE_REPLICAS, STABLE_TEMPLATE_HASH, STABLE_IMAGES, PROMOTED_TEMPLATE_HASH)
+# Written with the new template, so that a rollback during promotion can put the old one back.
+TEMPLATE_BEFORE_PROMOTION = PREFIX + "template-before-promotion"
+ALL = (
+    ROLLOUT,
+    STABLE_REPLICAS,
+    STABLE_TEMPLATE_HASH,
+    STABLE_IMAGES,
+    PROMOTED_TEMPLATE_HASH,
+    TEMPLATE_BEFORE_PROMOTION,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,7 @@ class StableRecord:
     template_hash: str
     images: Mapping[str, str]  # container name -> image, to say what someone else changed
     promoted_template_hash: str | None = None
+    template_before_promotion: Mapping[str, Any] | None = None
 
     @property
     def promoting(self) -> bool:
@@ -47,6 +57,8 @@ class StableRecord:
         }
         if self.promoted_template_hash is not None:
             written[PROMOTED_TEMPLATE_HASH] = self.promoted_template_hash
+        if self.template_before_promotion is not None:
+            written[TEMPLATE_BEFORE_PROMOTION] = json.dumps(self.template_before_promotion)
         return written
 
 
@@ -59,10 +71,12 @@ def read_record(deployment: Mapping[str, Any]) -> StableRecord | None:
     try:
         images = json.loads(annotations.get(STABLE_IMAGES, "{}"))
         replicas = int(annotations[STABLE_REPLICAS])
+        before = annotations.get(TEMPLATE_BEFORE_PROMOTION)
+        template_before_promotion = None if before is None else json.loads(before)
     except ValueError as error:
         raise RouterError(
-            f"Deployment {name}: annotation {STABLE_REPLICAS} or {STABLE_IMAGES} is not "
-            f"what the router wrote ({error}); remove the airollout.dev/ annotations by hand"
+            f"Deployment {name}: an airollout.dev/ annotation is not what the router wrote "
+            f"({error}); remove the airollout.dev/ annotations by hand"
         ) from None
     return StableRecord(
         rollout=annotations.get(ROLLOUT, ""),
@@ -70,6 +84,7 @@ def read_record(deployment: Mapping[str, Any]) -> StableRecord | None:
         template_hash=annotations.get(STABLE_TEMPLATE_HASH, ""),
         images={str(k): str(v) for k, v in images.items()},
         promoted_template_hash=annotations.get(PROMOTED_TEMPLATE_HASH),
+        template_before_promotion=template_before_promotion,
     )
 
 

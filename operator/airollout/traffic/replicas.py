@@ -10,6 +10,7 @@ annotations on the target (see `remembered`), so every call starts from the clus
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from kubernetes import client
@@ -237,14 +238,24 @@ def _scaled(api: DeploymentAPI, deployment: Deployment, replicas: int) -> Deploy
 
 
 def _restore(api: DeploymentAPI, target: RolloutTarget, stable: Deployment) -> None:
-    """Put back the target's replica count and forget the record, unless there is none or it
-    belongs to another rollout (not ours to undo)."""
+    """Put back the target's replica count (and its template, if promotion had replaced it)
+    and forget the record, unless there is none or it belongs to another rollout."""
     record = read_record(stable)
     if record is None or record.rollout != target.rollout:
         return
-    patch = remembered.forget_patch()
-    patch["spec"] = {"replicas": record.replicas}
-    api.patch(target.target, patch)
+    if record.template_before_promotion is None:
+        patch = remembered.forget_patch()
+        patch["spec"] = {"replicas": record.replicas}
+        api.patch(target.target, patch)
+        return
+    # A whole replace, not a merge patch: fields the new template added must go too.
+    restored = copy.deepcopy(stable)
+    restored["spec"]["template"] = copy.deepcopy(dict(record.template_before_promotion))
+    restored["spec"]["replicas"] = record.replicas
+    annotations = restored["metadata"]["annotations"]
+    for key in remembered.ALL:
+        annotations.pop(key, None)
+    api.replace(restored)
 
 
 def _delete_canary(api: DeploymentAPI, target: RolloutTarget) -> bool:
@@ -274,5 +285,11 @@ def _write_new_template(
     updated = copy.deepcopy(stable)
     updated["spec"]["template"], updated["spec"]["replicas"] = template, replicas
     annotations = updated["metadata"].setdefault("annotations", {})
-    annotations[remembered.PROMOTED_TEMPLATE_HASH] = template_hash(template)
+    if record is not None:
+        promoting = replace(
+            record,
+            promoted_template_hash=template_hash(template),
+            template_before_promotion=stable["spec"]["template"],
+        )
+        annotations.update(promoting.annotations())
     return api.replace(updated)

@@ -16,7 +16,8 @@ def _on_deployment(annotations: dict[str, str]) -> dict[str, object]:
 
 
 def test_record_reads_back_as_written() -> None:
-    record = StableRecord("r1", 10, "abc", {"app": "img:1"}, promoted_template_hash="def")
+    before = {"spec": {"containers": [{"name": "app", "image": "img:1"}]}}
+    record = StableRecord("r1", 10, "abc", {"app": "img:1"}, "def", before)
 
     assert read_record(_on_deployment(record.annotations())) == record
 
@@ -35,7 +36,7 @@ def test_an_edited_record_is_an_error_that_says_how_to_recover() -> None:
 
 
 def test_forget_patch_removes_every_annotation_the_router_writes() -> None:
-    record = StableRecord("r1", 10, "abc", {}, promoted_template_hash="def")
+    record = StableRecord("r1", 10, "abc", {}, "def", {"spec": {}})
     removed = remembered.forget_patch()["metadata"]["annotations"]
 
     assert set(record.annotations()) <= set(removed)
