@@ -56,6 +56,16 @@ class _Read:
     field: str  # the MetricSpec field, camelCase as the user wrote it
     query: str | None
     apply: Callable[[Any, SampleFields], None]
+    if_empty: str = ""  # a likely cause of an empty result, added to the problem
+
+
+# Counters with a status label often appear only at the first error, so a healthy version
+# has no error series at all. Reading that as zero would also read a typo as healthy, so it
+# stays no data; the user decides, and `or vector(0)` is the usual way to say so.
+_NO_ERROR_SERIES = (
+    "; if the version had no errors yet, its error series may not exist:"
+    " end errorQuery with `or vector(0)` to count that as zero"
+)
 
 
 def _set_scalar(name: str) -> Callable[[Any, SampleFields], None]:
@@ -74,7 +84,7 @@ def _set_histogram(result: Any, sample: SampleFields) -> None:
 def _reads(metric: MetricSpec) -> tuple[_Read, ...]:
     if metric.kind is MetricKind.ERROR_RATE:
         return (
-            _Read("errorQuery", metric.error_query, _set_scalar("errors")),
+            _Read("errorQuery", metric.error_query, _set_scalar("errors"), _NO_ERROR_SERIES),
             _Read("totalQuery", metric.total_query, _set_scalar("requests")),
         )
     if metric.kind is MetricKind.LATENCY:
@@ -190,7 +200,10 @@ class PrometheusProvider:
                     f" the window's {len(plan) - index - 1} other queries were skipped."
                 )
                 return
-            except (results.ResultError, templates.TemplateError) as error:
+            except results.ResultError as error:
+                hint = read.if_empty if error.empty else ""
+                problems.append(f"{about} {read.field} {error}{hint}.")
+            except templates.TemplateError as error:
                 problems.append(f"{about} {read.field} {error}.")
 
     def _read_one(

@@ -194,9 +194,13 @@ def test_an_empty_result_is_no_data_with_a_problem_naming_metric_version_and_fie
     data = PrometheusProvider(prometheus.url).read_window(_window(ERROR_RATE))
     assert data.observation.canary["error-rate"] == Sample()
     assert data.observation.stable["error-rate"] == Sample(requests=10.0, errors=0.0)
-    assert data.problems == (
-        "Metric 'error-rate' for canary: errorQuery returned no series (no data).",
-        "Metric 'error-rate' for canary: totalQuery returned no series (no data).",
+    assert len(data.problems) == 2
+    assert data.problems[0].startswith(
+        "Metric 'error-rate' for canary: errorQuery returned no series (no data);"
+    )
+    assert "or vector(0)" in data.problems[0]
+    assert data.problems[1] == (
+        "Metric 'error-rate' for canary: totalQuery returned no series (no data)."
     )
     assert _query_count("empty") == empty_before + 2
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from airollout.api.spec import MetricSpec
+import pytest
+import yaml
+
+from airollout.api.spec import AIRolloutSpec, MetricSpec
 from airollout.metrics.templates import (
     TemplateError,
     check,
@@ -14,6 +17,8 @@ from airollout.metrics.templates import (
 )
 
 pytestmark = pytest.mark.unit
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 VARIABLES = {
     "namespace": "shop",
@@ -93,3 +98,10 @@ def test_query_errors_name_the_field_of_each_bad_query() -> None:
     errors = list(query_errors([good, bad]))
     assert [error.path for error in errors] == ["spec.analysis.metrics[1].errorQuery"]
     assert "'deploy'" in errors[0].message
+
+
+def test_the_example_rollout_uses_only_known_variables() -> None:
+    manifest = yaml.safe_load((REPO_ROOT / "examples" / "checkout-rollout.yaml").read_text())
+    spec = AIRolloutSpec.model_validate(manifest["spec"])
+    assert spec.analysis.metrics
+    assert list(query_errors(spec.analysis.metrics)) == []
