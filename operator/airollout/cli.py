@@ -29,7 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that each define `register(subparsers)`; one line per subcommand family.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("airollout.bench.cli", "airollout.commands.rollouts")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "airollout.bench.cli",
+    "airollout.commands.rollouts",
+    "airollout.controller.app",
+    "airollout.sim.workload_cli",
+)
 
 
 def _subcommands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:

@@ -1,0 +1,81 @@
+"""The kopf side: an index of rollouts by target, a reconcile tick, and clean-up on delete.
+
+Every AIRollout gets a timer; each tick runs one reconcile in kopf's thread pool. kopf never
+runs two handlers of one object at once, so a rollout's reconciles never overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from airollout.api.status import TERMINAL_PHASES, Phase
+from airollout.controller import telemetry
+from airollout.controller.observe import OwnerLookup
+from airollout.controller.reconcile import Reconciler
+from airollout.controller.resources import GROUP, PLURAL, VERSION
+
+Entry = tuple[str, str, str]  # (creationTimestamp, name, phase)
+TERMINAL = frozenset(phase.value for phase in TERMINAL_PHASES)
+
+
+def owner_lookup(index: Mapping[Any, Any]) -> OwnerLookup:
+    """The AIRollout that owns a Deployment: the oldest one targeting it that is not over."""
+
+    def owner_of(namespace: str, target: str) -> str | None:
+        entries: list[Entry] = list(index.get((namespace, target), ()))
+        live = sorted(entry for entry in entries if entry[2] not in TERMINAL)
+        return live[0][1] if live else None
+
+    return owner_of
+
+
+def phase_counts(index: Mapping[Any, Any]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for entries in index.values():
+        counts.update(entry[2] for entry in entries)
+    return dict(counts)
+
+
+def build_registry(reconciler: Reconciler, tick_seconds: float) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+    resource = (GROUP, VERSION, PLURAL)
+    latest: dict[str, Mapping[Any, Any]] = {}
+    telemetry.count_rollouts(lambda: phase_counts(latest.get("index", {})))
+
+    @kopf.index(*resource, id="rollouts_by_target", registry=registry)
+    def rollouts_by_target(**kwargs: Any) -> dict[tuple[str, str], Entry] | None:
+        spec, status, meta = kwargs["spec"], kwargs["status"], kwargs["meta"]
+        target = (spec.get("targetRef") or {}).get("name")
+        if not target:
+            return None
+        phase = status.get("phase") or Phase.PENDING.value
+        created = meta.get("creationTimestamp") or ""
+        return {(kwargs["namespace"], target): (created, kwargs["name"], phase)}
+
+    @kopf.timer(
+        *resource, id="reconcile", interval=tick_seconds, backoff=tick_seconds, registry=registry
+    )
+    def tick(**kwargs: Any) -> None:
+        index = kwargs["rollouts_by_target"]
+        latest["index"] = index
+        reconciler.reconcile(kwargs["body"], owner_lookup(index))
+
+    @kopf.on.delete(*resource, backoff=tick_seconds, registry=registry)
+    def deleted(**kwargs: Any) -> None:
+        if not reconciler.release(kwargs["body"]):
+            raise kopf.TemporaryError("traffic is going back to stable", delay=tick_seconds)
+
+    @kopf.on.startup(registry=registry)
+    def configure(**kwargs: Any) -> None:
+        settings: kopf.OperatorSettings = kwargs["settings"]
+        settings.posting.level = logging.WARNING  # Events are ours; kopf posts only trouble
+        settings.execution.max_workers = 16
+        settings.watching.server_timeout = 300
+        settings.networking.request_timeout = 30
+
+    return registry

@@ -1,0 +1,34 @@
+"""The Kubernetes API clients the controller uses, built once from kubeconfig or in-cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client
+from kubernetes import config as _config
+
+config: Any = _config  # untyped package: one Any here instead of ignores at each call
+
+
+@dataclass(frozen=True)
+class KubeClients:
+    api: client.ApiClient
+    core: client.CoreV1Api
+    apps: client.AppsV1Api
+    custom: client.CustomObjectsApi
+
+    @classmethod
+    def of(cls, api: client.ApiClient) -> KubeClients:
+        return cls(api, client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api))
+
+
+def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeClients:
+    """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG)."""
+    if kubeconfig is None and context is None:
+        try:
+            config.load_incluster_config()
+            return KubeClients.of(client.ApiClient())
+        except config.ConfigException:
+            pass
+    return KubeClients.of(config.new_client_from_config(config_file=kubeconfig, context=context))

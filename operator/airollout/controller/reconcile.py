@@ -1,0 +1,203 @@
+"""One reconcile of one AIRollout: observe, step the pure machine, persist, then act.
+
+The order is what makes a crash harmless (invariant 5):
+1. events come from what the persisted status awaits and what the cluster shows;
+2. the machine turns them into a new status and actions; a window that is due is judged
+   here and its record written to the decision log under the window's key (a replay
+   rewrites the same entry);
+3. the status is written with the resourceVersion it was read at, so a stale or
+   concurrent reconcile loses (409) and does nothing;
+4. only then are traffic changes and Events carried out. Each is keyed and level-based, so
+   carrying one out again after a crash between 3 and 4 changes nothing, and whatever
+   `status.awaiting` names is re-issued by the next reconcile until it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client
+
+from airollout.api.spec import Router
+from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus, Phase
+from airollout.controller import telemetry
+from airollout.controller.decision_log import DecisionLog
+from airollout.controller.events import EventRecorder
+from airollout.controller.judging import WindowJudge
+from airollout.controller.loaded import LoadedRollout, load
+from airollout.controller.observe import Observer, OwnerLookup
+from airollout.controller.resources import (
+    ACTION_ANNOTATION,
+    ACTION_BY_ANNOTATION,
+    GROUP,
+    PLURAL,
+    VERSION,
+)
+from airollout.controller.windows import window_to_judge
+from airollout.rollout.actions import (
+    EmitEvent,
+    JudgeWindow,
+    PromoteTarget,
+    RecordDecision,
+    Rollback,
+    RolloutAction,
+    SetWeight,
+)
+from airollout.rollout.events import RolloutEvent, WindowJudged
+from airollout.rollout.machine import step
+from airollout.traffic.router import TrafficRouter
+
+log = logging.getLogger("airollout.controller")
+
+
+@dataclass
+class Reconciler:
+    custom: client.CustomObjectsApi
+    routers: Callable[[Router], TrafficRouter]
+    judge: WindowJudge
+    decisions: DecisionLog
+    events: EventRecorder
+    observer: Observer
+    default_prometheus: str | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def reconcile(self, body: Any, owner_of: OwnerLookup) -> None:
+        rollout = load(body, self.default_prometheus)
+        if _at_rest(rollout):
+            return
+        started = time.monotonic()
+        run = _Run(self, rollout, self.clock())
+        for event in self.observer.interventions(rollout, owner_of):
+            run.feed(event)
+        if not run.changed:
+            # Follow-ups look at the persisted state; after an intervention they wait a tick.
+            for event in self.observer.follow_ups(rollout):
+                run.feed(event)
+        if run.changed and not self._persist(rollout, run.status):
+            return  # someone wrote first: the next tick starts again from what they wrote
+        self._act(rollout, run.deferred)
+        if rollout.requested_action is not None:
+            self._clear_request(rollout)
+        telemetry.RECONCILE_SECONDS.observe(time.monotonic() - started)
+
+    def release(self, body: Any) -> bool:
+        """The AIRollout is being deleted: put traffic back on stable first; True once done."""
+        rollout = load(body, self.default_prometheus)
+        status = rollout.status
+        finished = status.phase in TERMINAL_PHASES and status.awaiting is None
+        target = rollout.rollback_target()
+        if finished or status.weight == 0 or target is None:
+            return True
+        return bool(self.observer.guarded(rollout, lambda: self._router(rollout).rollback(target)))
+
+    def _persist(self, rollout: LoadedRollout, status: AIRolloutStatus) -> bool:
+        body = {
+            "metadata": {"resourceVersion": rollout.resource_version},
+            "status": status.model_dump(mode="json", by_alias=True),
+        }
+        try:
+            self.custom.patch_namespaced_custom_object_status(
+                GROUP, VERSION, rollout.ref.namespace, PLURAL, rollout.ref.name, body
+            )
+        except client.ApiException as error:
+            if error.status in (404, 409):
+                log.debug("%s/%s: status not written (%s)", *_names(rollout), error.reason)
+                return False
+            raise
+        if status.phase is not rollout.status.phase:
+            telemetry.PHASE_CHANGES.labels(phase=status.phase.value).inc()
+        return True
+
+    def _act(self, rollout: LoadedRollout, actions: list[RolloutAction]) -> None:
+        target = rollout.rollback_target()
+        for action in actions:
+            match action:
+                case SetWeight(weight=weight) if target is not None:
+                    self.observer.guarded(
+                        rollout, lambda: self._router(rollout).set_weight(target, weight)
+                    )
+                case Rollback() if target is not None:
+                    self.observer.guarded(rollout, lambda: self._router(rollout).rollback(target))
+                case PromoteTarget() if target is not None:
+                    self.observer.guarded(rollout, lambda: self._router(rollout).promote(target))
+                case EmitEvent(reason=reason, message=message, key=key, warning=warning):
+                    self.events.emit(rollout.ref, key, reason, message, warning)
+
+    def _router(self, rollout: LoadedRollout) -> TrafficRouter:
+        kind = rollout.spec.traffic.router if rollout.spec else Router.REPLICAS
+        return self.routers(kind)
+
+    def _clear_request(self, rollout: LoadedRollout) -> None:
+        patch = {"metadata": {"annotations": {ACTION_ANNOTATION: None, ACTION_BY_ANNOTATION: None}}}
+        try:
+            self.custom.patch_namespaced_custom_object(
+                GROUP, VERSION, rollout.ref.namespace, PLURAL, rollout.ref.name, patch
+            )
+        except client.ApiException as error:
+            if error.status != 404:
+                raise
+
+
+class _Run:
+    """The machine stepped through one reconcile's events; judging happens inline."""
+
+    def __init__(self, reconciler: Reconciler, rollout: LoadedRollout, now: datetime) -> None:
+        self.reconciler, self.rollout, self.now = reconciler, rollout, now
+        self.status = rollout.status
+        self.deferred: list[RolloutAction] = []
+
+    @property
+    def changed(self) -> bool:
+        return self.status != self.rollout.status
+
+    def feed(self, event: RolloutEvent) -> None:
+        self.status, actions = step(self.rollout.view, self.status, event, self.now)
+        for action in actions:
+            self._carry_out(action)
+
+    def _carry_out(self, action: RolloutAction) -> None:
+        match action:
+            case JudgeWindow():
+                self._judge(action)
+            case RecordDecision(key=key, record=record):
+                self.reconciler.decisions.write(
+                    self.rollout.ref.namespace, self.rollout.ref.name, key, record
+                )
+                telemetry.DECISIONS.labels(action=record.action).inc()
+            case _:
+                self.deferred.append(action)
+
+    def _judge(self, action: JudgeWindow) -> None:
+        rollout = self.rollout
+        if rollout.spec is None or rollout.target is None:
+            return
+        router = self.reconciler._router(rollout)
+        window = window_to_judge(rollout, self.status, action, router.workloads(rollout.target))
+        verdict, evidence = self.reconciler.judge.judge(window)
+        delay = (self.reconciler.clock() - window.end).total_seconds()
+        telemetry.DECISION_DELAY_SECONDS.observe(max(delay, 0.0))
+        self.feed(WindowJudged(key=action.window, verdict=verdict))
+        self.status = self.status.model_copy(update={"evidence": evidence})
+
+
+def _at_rest(rollout: LoadedRollout) -> bool:
+    """Finished and nothing left to carry out or answer: no reason to look again."""
+    status = rollout.status
+    return (
+        status.phase in TERMINAL_PHASES
+        and status.awaiting is None
+        and rollout.requested_action is None
+        and status.observed_generation is not None
+    )
+
+
+def _names(rollout: LoadedRollout) -> tuple[str, str]:
+    return rollout.ref.namespace, rollout.ref.name
+
+
+__all__ = ["Phase", "Reconciler"]

@@ -1,0 +1,41 @@
+"""The operator's own metrics, served on /metrics for Prometheus to scrape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+DECISIONS = Counter("airollout_decisions_total", "Verdicts recorded, by action.", ["action"])
+PHASE_CHANGES = Counter(
+    "airollout_phase_transitions_total", "Rollouts entering a phase.", ["phase"]
+)
+RECONCILE_SECONDS = Histogram(
+    "airollout_reconcile_seconds",
+    "Time for one reconcile of one AIRollout (judging included).",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+DECISION_DELAY_SECONDS = Histogram(
+    "airollout_decision_delay_seconds",
+    "From the end of an analysis window to its recorded verdict.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+
+
+class RolloutsByPhase(Collector):
+    """`airollout_rollouts{phase}`, counted from the operator's index when scraped."""
+
+    def __init__(self, phases: Callable[[], Mapping[str, int]]) -> None:
+        self.phases = phases
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("airollout_rollouts", "AIRollouts by phase.", labels=["phase"])
+        for phase, count in sorted(self.phases().items()):
+            family.add_metric([phase], count)
+        yield family
+
+
+def count_rollouts(phases: Callable[[], Mapping[str, int]]) -> None:
+    REGISTRY.register(RolloutsByPhase(phases))
