@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from kubernetes import client
 
 from airollout.analysis.types import Version
 from airollout.api.crd import CRD_FILE_NAME
-from airollout.api.spec import AIRolloutSpec
+from airollout.api.spec import AIRolloutSpec, PodTemplate
 from airollout.traffic.replicas import ReplicaRatioRouter
 from airollout.traffic.router import RolloutTarget, TargetChangedError, TargetMissingError
 
@@ -289,3 +290,19 @@ def test_rollback_during_promotion_puts_the_old_template_back(
         READY_SECONDS,
         "all target pods back on the stable template",
     )
+
+
+def test_a_new_image_in_the_rollout_spec_reaches_the_running_canary(
+    cluster_ns: Cluster, eventually: Eventually
+) -> None:
+    rollout, router = cluster_ns.start()
+    _reach(eventually, lambda: router.set_weight(rollout, 25), "25 % ready")
+    edited = rollout.spec.model_copy(update={"template": PodTemplate(image="fixed:3")})
+    edited_rollout = dataclasses.replace(rollout, spec=edited)
+
+    _reach(eventually, lambda: router.set_weight(edited_rollout, 25), "25 % on the new image")
+
+    canary = cluster_ns.read("web-canary")
+    assert canary.spec.template.spec.containers[0].image == "fixed:3"
+    assert canary.status.updated_replicas == 2
+    assert cluster_ns.replicas() == (8, 2)
