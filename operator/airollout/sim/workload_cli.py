@@ -46,31 +46,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_workload(args: argparse.Namespace) -> int:
     # Imported here so `airollout --help` does not load the Kubernetes client.
+    from kubernetes.config import ConfigException
+
     from airollout.sim.cluster_shares import ClusterShares
 
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as error:
-        print(f"workload: {error}", file=sys.stderr)
-        return 2
     if args.time_scale <= 0 or (args.rps is not None and args.rps < 0):
         print("workload: --time-scale must be > 0 and --rps >= 0", file=sys.stderr)
         return 2
-    settings = WorkloadSettings(
+    try:
+        scenario = load_scenario(args.scenario)
+        shares = ClusterShares(args.namespace, args.target, args.kubeconfig)
+    except ScenarioError as error:
+        print(f"workload: {error}", file=sys.stderr)
+        return 2
+    except ConfigException as error:
+        print(f"workload: cannot use the kubeconfig: {error}", file=sys.stderr)
+        return 2
+    workload = Workload(scenario, shares, _settings(args))
+    url = workload.start(args.host, args.port)
+    print(f"listening on {url}", flush=True)
+    _wait_for_termination()
+    workload.stop()
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> WorkloadSettings:
+    return WorkloadSettings(
         namespace=args.namespace,
         target=args.target,
         rps=args.rps,
         time_scale=args.time_scale,
         seed=args.seed,
     )
-    workload = Workload(
-        scenario, ClusterShares(args.namespace, args.target, args.kubeconfig), settings
-    )
-    url = workload.start(args.host, args.port)
-    print(f"listening on {url}", flush=True)
-    _wait_for_termination()
-    workload.stop()
-    return 0
 
 
 def _wait_for_termination() -> None:

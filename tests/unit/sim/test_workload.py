@@ -172,6 +172,22 @@ def test_missing_event_removes_the_versions_series_once_it_starts() -> None:
     assert versions_exported(scrape(built)) == {"stable"}
 
 
+def test_canary_series_disappear_when_its_pods_go_and_traffic_returns_to_stable() -> None:
+    clock = FakeClock()
+    replicas = FakeReplicas(1, 1)
+    built = workload(scenario(), replicas, clock, rps=500)
+    run_for(built, clock, 5)
+    assert versions_exported(scrape(built)) == {"stable", "canary"}
+    stable_before = requests_of(scrape(built), "stable")
+    replicas.ready = ReadyReplicas(1, 0)
+    built.poll_shares()
+    run_for(built, clock, 5)
+    series = scrape(built)
+    assert versions_exported(series) == {"stable"}
+    # All 2500 requests of the last five seconds went to stable (Poisson noise near 50).
+    assert requests_of(series, "stable") - stable_before == pytest.approx(2500, rel=0.1)
+
+
 def test_event_from_s_applies_once_scaled_scenario_time_passes_it() -> None:
     clock = FakeClock()
     breaks = scenario(

@@ -195,6 +195,16 @@ def test_an_invalid_scenario_exits_2_naming_the_field(
     assert "broken.yaml: expect" in capsys.readouterr().err
 
 
+def test_an_unusable_kubeconfig_exits_2_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ["--namespace", "shop", "--target", "web"]
+    absent = str(tmp_path / "no-kubeconfig")
+    scenario = str(_scenario_file(tmp_path))
+    assert main(["--scenario", scenario, "--kubeconfig", absent, *options]) == 2
+    assert "cannot use the kubeconfig" in capsys.readouterr().err
+
+
 def test_register_adds_the_workload_subcommand_with_its_defaults() -> None:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
