@@ -89,7 +89,7 @@ def test_the_requester_defaults_to_user_at_host(
     serve: Builder, manifest: Builder, status: Builder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("USER", "ana")
-    monkeypatch.setattr(rollouts.socket, "gethostname", lambda: "laptop")
+    monkeypatch.setattr("socket.gethostname", lambda: "laptop")
     fake = serve(manifest(status()))
 
     main(["abort", "checkout-4f2a1c"])
