@@ -137,11 +137,11 @@ class Rollouts:
                 for snapshot in self._watch(ref, version, remaining):
                     version = snapshot["metadata"]["resourceVersion"]
                     yield snapshot
-            except _WatchExpiredError:
+            except WatchExpiredError:
                 current = self.get(ref)
                 version = current["metadata"]["resourceVersion"]
                 yield current
-            except _WatchInterruptedError as interruption:
+            except WatchInterruptedError as interruption:
                 notify(f"watch interrupted ({interruption.__cause__}); reconnecting")
                 time.sleep(min(RECONNECT_PAUSE_S, max(0.0, deadline - time.monotonic())))
 
@@ -166,19 +166,19 @@ class Rollouts:
                     yield event["raw_object"]
         except ApiException as error:
             if error.status == 410:
-                raise _WatchExpiredError from error
+                raise WatchExpiredError from error
             if error.status is not None and (error.status >= 500 or error.status == 429):
-                raise _WatchInterruptedError from error
+                raise WatchInterruptedError from error
             raise CommandError(api_error_line(error)) from error
         except urllib3.exceptions.HTTPError as error:
-            raise _WatchInterruptedError from error
+            raise WatchInterruptedError from error
 
 
-class _WatchExpiredError(Exception):
+class WatchExpiredError(Exception):
     """The watch's resource version is too old: read the object afresh."""
 
 
-class _WatchInterruptedError(Exception):
+class WatchInterruptedError(Exception):
     """The watch broke off (network, apiserver restart): try again shortly."""
 
 

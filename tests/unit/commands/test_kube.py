@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from airollout.commands.kube import CommandError, api_error_line, connect
+from airollout.commands import kube
+from airollout.commands.kube import (
+    CommandError,
+    RolloutRef,
+    Rollouts,
+    WatchExpiredError,
+    WatchInterruptedError,
+    api_error_line,
+    connect,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -76,3 +89,51 @@ def test_a_forbidden_answer_keeps_the_apiservers_message_on_one_line() -> None:
         'the API server answered 403: airollouts.airollout.dev "foo" is forbidden: '
         'User "ana" cannot patch'
     )
+
+
+def version(number: int) -> dict[str, Any]:
+    return {"metadata": {"resourceVersion": str(number)}, "status": {"phase": "Progressing"}}
+
+
+class ScriptedWatches:
+    """Each call of _watch plays the next script entry: versions to yield, then an error."""
+
+    def __init__(self, script: list[tuple[list[int], Exception | None]]) -> None:
+        self.script = script
+        self.started_from: list[str] = []
+
+    def __call__(self, ref: RolloutRef, since: str, remaining: float) -> Iterator[dict[str, Any]]:
+        self.started_from.append(since)
+        numbers, error = self.script.pop(0) if self.script else ([], None)
+        yield from (version(number) for number in numbers)
+        if error is not None:
+            raise error
+
+
+def test_follow_resumes_from_the_last_version_and_rereads_after_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rollouts = Rollouts(client.ApiClient())
+    reads = iter([version(1), version(7)])
+    monkeypatch.setattr(rollouts, "get", lambda ref: next(reads))
+    watches = ScriptedWatches(
+        [
+            ([2, 3], None),  # the apiserver ends a watch chunk
+            ([4], WatchExpiredError()),  # 410: read afresh
+            ([8], WatchInterruptedError()),  # connection lost: note it, reconnect
+            ([9], None),
+        ]
+    )
+    monkeypatch.setattr(rollouts, "_watch", watches)
+    monkeypatch.setattr(kube, "RECONNECT_PAUSE_S", 0.0)
+    notes: list[str] = []
+
+    seen = []
+    for snapshot in rollouts.follow(RolloutRef("shop", "r"), time.monotonic() + 60, notes.append):
+        seen.append(int(snapshot["metadata"]["resourceVersion"]))
+        if len(seen) == 7:
+            break
+
+    assert seen == [1, 2, 3, 4, 7, 8, 9]
+    assert watches.started_from == ["1", "3", "7", "8"]
+    assert len(notes) == 1
