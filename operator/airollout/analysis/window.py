@@ -41,7 +41,11 @@ def _samples(window: Sequence[Observation], version: Version, metric: str) -> li
 
 def error_totals(window: Sequence[Observation], version: Version, metric: str) -> ErrorTotals:
     steps, requests, errors = 0, 0.0, 0.0
-    for sample in _samples(window, version, metric):
+    canary = version is Version.CANARY
+    for step in window:
+        sample = (step.canary if canary else step.stable).get(metric)
+        if sample is None:
+            continue
         n, x = sample.requests, sample.errors
         # NaN fails every comparison, so these also drop NaN and infinite counts.
         if n is None or x is None or not (0.0 < n < math.inf and 0.0 <= x <= n):
@@ -53,11 +57,7 @@ def error_totals(window: Sequence[Observation], version: Version, metric: str) -
 
 
 def latency_totals(window: Sequence[Observation], version: Version, metric: str) -> LatencyTotals:
-    histograms = [
-        histogram
-        for sample in _samples(window, version, metric)
-        if (histogram := sample.histogram) is not None
-    ]
+    histograms = _histograms(window, version, metric)
     if not histograms:
         return LatencyTotals(0, None)
     edges = histograms[0].edges
@@ -82,7 +82,26 @@ def latency_totals(window: Sequence[Observation], version: Version, metric: str)
 
 
 def _column_sums(rows: Sequence[Sequence[float]]) -> tuple[float, ...]:
-    return tuple(map(sum, zip(*rows, strict=True)))
+    # Every row has the layout's width (checked when it was kept), so zip's strict check,
+    # a measurable share of this sum, would find nothing.
+    return tuple(map(sum, zip(*rows, strict=False)))
+
+
+def _histograms(window: Sequence[Observation], version: Version, metric: str) -> list[Histogram]:
+    """The version's histograms of the metric, one per step that has one, in one pass."""
+    if version is Version.CANARY:
+        return [
+            histogram
+            for step in window
+            if (sample := step.canary.get(metric)) is not None
+            and (histogram := sample.histogram) is not None
+        ]
+    return [
+        histogram
+        for step in window
+        if (sample := step.stable.get(metric)) is not None
+        and (histogram := sample.histogram) is not None
+    ]
 
 
 def gauge_values(window: Sequence[Observation], version: Version, metric: str) -> list[float]:
