@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from scipy.special import gammaincinv
 
@@ -75,6 +75,32 @@ def _upper_events(events: float, confidence: float) -> float:
     return float(gammaincinv(events + 1.0, confidence))
 
 
+class RateLevels(NamedTuple):
+    """A rate bound's fixed levels and how messages show them: the same at every window of a
+    rollout, so built once per check rather than per window (a tuple: cheap to read)."""
+
+    reference: float
+    fail_at: float  # the e-value that shows a breach
+    confidence: float  # of the upper bound that shows the rate within
+    shown_reference: str
+    shown_fail_at: str
+    shown_confidence: str
+
+
+@lru_cache(maxsize=256)
+def rate_levels(reference: float, breach_alpha: float, proceed_alpha: float) -> RateLevels:
+    """A breach shown at e-value 1/breach_alpha; within at confidence 1 - proceed_alpha."""
+    fail_at, confidence = 1.0 / breach_alpha, 1.0 - proceed_alpha
+    return RateLevels(
+        reference,
+        fail_at,
+        confidence,
+        f"{reference:.4g}",
+        f"{fail_at:.3g}",
+        f"{confidence:.0%}",
+    )
+
+
 def rate_result(
     state: dict[str, Any],
     reference: float,
@@ -86,39 +112,42 @@ def rate_result(
 
     A breach is shown at e-value 1/breach_alpha (settings.alpha unless given).
     """
+    alpha = settings.alpha if breach_alpha is None else breach_alpha
+    return read_rate(state, rate_levels(reference, alpha, settings.proceed_alpha), what)
+
+
+def read_rate(state: dict[str, Any], levels: RateLevels, what: str) -> TestResult:
+    """The bound's outcome at levels made once for the check (see `rate_levels`)."""
     n, x = state["n"], state["x"]
+    reference = levels.reference
     if n <= 0.0:
         return TestResult(RATE_TEST, Outcome.NO_DATA, None, reference, None, f"No {what} data.")
     rate = x / n
-    seen = f"{what} {rate:.4g} over {n:.0f} requests at this slice"
     breach = sequential.evalue(state["breach"])
-    fail_at = 1.0 / (settings.alpha if breach_alpha is None else breach_alpha)
-    confidence = 1.0 - settings.proceed_alpha
-    shown_reference, shown_fail_at, shown_confidence = _shown_levels(reference, fail_at, confidence)
-    if breach >= fail_at:
-        message = f"{seen} is above {shown_reference} with e-value {breach:.3g} >= {shown_fail_at}."
+    if breach >= levels.fail_at:
+        message = (
+            f"{what} {rate:.4g} over {n:.0f} requests at this slice is above "
+            f"{levels.shown_reference} with e-value {breach:.3g} >= {levels.shown_fail_at}."
+        )
         return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
     # The upper bound is above the estimate, so it is only worth computing below the bound.
     below = state["x_within"] < n * reference
-    upper = _upper_events(state["x_within"], confidence) / n if below else math.inf
+    upper = _upper_events(state["x_within"], levels.confidence) / n if below else math.inf
     if upper < reference:
         message = (
-            f"{seen} is below {shown_reference}: its {shown_confidence} upper bound is {upper:.4g}."
+            f"{what} {rate:.4g} over {n:.0f} requests at this slice is below "
+            f"{levels.shown_reference}: its {levels.shown_confidence} upper bound is {upper:.4g}."
         )
         return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
-    doubt = f"its {shown_confidence} upper bound is {upper:.4g}" if below else "it is not lower"
+    doubt = (
+        f"its {levels.shown_confidence} upper bound is {upper:.4g}" if below else "it is not lower"
+    )
     message = (
-        f"{seen} is not yet shown above {shown_reference} (e-value {breach:.3g} of "
-        f"{shown_fail_at}) nor below it ({doubt})."
+        f"{what} {rate:.4g} over {n:.0f} requests at this slice is not yet shown above "
+        f"{levels.shown_reference} (e-value {breach:.3g} of {levels.shown_fail_at}) nor below "
+        f"it ({doubt})."
     )
     return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
-
-
-@lru_cache(maxsize=256)
-def _shown_levels(reference: float, fail_at: float, confidence: float) -> tuple[str, str, str]:
-    """The bound, the breach level and the confidence as messages show them (fixed per check,
-    so formatted once rather than at every window)."""
-    return f"{reference:.4g}", f"{fail_at:.3g}", f"{confidence:.0%}"
 
 
 def gauge_result(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from airollout.analysis import bounds, comparison
 from airollout.analysis.histogram import count_above, edge_at_or_above, quantile, slow_counts
@@ -118,12 +118,30 @@ def _assemble(
     )
 
 
-# Each version's bound: its key in the metric's state, how its results name it, and whether
-# its breach is shown at the shared-cause level (see `_breach_alpha`).
-_BOUND_KEYS = (("canary_bound", "canary ", False), ("stable_bound", "stable ", True))
+class _BoundPlan(NamedTuple):
+    """One version's bound of a check: its key in the metric's state, its levels, and how its
+    results name the rate. Fixed per check and settings, so made once (see `_bound_plans`)."""
+
+    key: str
+    levels: bounds.RateLevels
+    what: str
 
 
-def _breach_alpha(settings: AnalysisSettings, shared_cause_level: bool) -> float:
+@lru_cache(maxsize=256)
+def _bound_plans(
+    reference: float, what: str, alpha: float, proceed_alpha: float
+) -> tuple[_BoundPlan, _BoundPlan]:
+    """The canary's bound, then stable's, each at its breach level (see `_breach_alpha`)."""
+
+    def plan(key: str, version: str, shared_cause_level: bool) -> _BoundPlan:
+        breach_alpha = _breach_alpha(alpha, proceed_alpha, shared_cause_level)
+        levels = bounds.rate_levels(reference, breach_alpha, proceed_alpha)
+        return _BoundPlan(key, levels, version + what)
+
+    return plan("canary_bound", "canary ", False), plan("stable_bound", "stable ", True)
+
+
+def _breach_alpha(alpha: float, proceed_alpha: float, shared_cause_level: bool) -> float:
     """The level at which a version's breach is shown.
 
     The canary's breach is a rollback, final, so it needs 1/alpha. Stable's breach only ever
@@ -133,29 +151,26 @@ def _breach_alpha(settings: AnalysisSettings, shared_cause_level: bool) -> float
     the first slices, stable still needs this: a few slow requests among the canary's few
     dozen can show the canary's breach a window before stable's at the stricter level.
     """
-    return settings.proceed_alpha if shared_cause_level else settings.alpha
+    return proceed_alpha if shared_cause_level else alpha
 
 
 def _rate_bounds(
     state: Evidence,
     new_state: Evidence,
     readings: tuple[tuple[float, tuple[float, float]], tuple[float, tuple[float, float]]],
-    reference: float,
-    settings: AnalysisSettings,
-    what: str,
+    plans: tuple[_BoundPlan, _BoundPlan],
 ) -> list[TestResult]:
     """Fold (exposure, events) of canary then stable into their bounds; their results.
 
     The folded states go into `new_state`; no exposure leaves a bound as it was.
     """
     results = []
-    for (key, version, shared_cause_level), (exposure, events) in zip(
-        _BOUND_KEYS, readings, strict=True
-    ):
-        folded = bounds.fold_rate(state[key] or bounds.start_rate(), exposure, events, reference)
+    for (key, levels, what), (exposure, events) in zip(plans, readings, strict=True):
+        folded = bounds.fold_rate(
+            state[key] or bounds.start_rate(), exposure, events, levels.reference
+        )
         new_state[key] = folded
-        alpha = _breach_alpha(settings, shared_cause_level)
-        results.append(bounds.rate_result(folded, reference, settings, version + what, alpha))
+        results.append(bounds.read_rate(folded, levels, what))
     return results
 
 
@@ -171,9 +186,8 @@ def _error_rate(
             (canary.requests, (canary.errors, canary.errors)),
             (stable.requests, (stable.errors, stable.errors)),
         )
-        canary_bound, stable_bound = _rate_bounds(
-            state, new_state, readings, check.max, settings, "error rate"
-        )
+        plans = _bound_plans(check.max, "error rate", settings.alpha, settings.proceed_alpha)
+        canary_bound, stable_bound = _rate_bounds(state, new_state, readings, plans)
     if check.compare_baseline:
         new_state["compare"] = comparison.fold(
             state["compare"] or comparison.start(),
@@ -202,13 +216,13 @@ def _latency(
     new_state = dict(state)
     canary_bound = stable_bound = compare = None
     if check.max is not None:
-        tail = 1.0 - check.quantile
         what = _bound_label(check.max, check.quantile)
         readings = (
             (canary.requests, _slow_counts(canary.histogram, check.max)),
             (stable.requests, _slow_counts(stable.histogram, check.max)),
         )
-        canary_bound, stable_bound = _rate_bounds(state, new_state, readings, tail, settings, what)
+        plans = _bound_plans(1.0 - check.quantile, what, settings.alpha, settings.proceed_alpha)
+        canary_bound, stable_bound = _rate_bounds(state, new_state, readings, plans)
     if check.compare_baseline:
         compare = _latency_comparison(check, settings, new_state, canary, stable)
     result = _assemble(
