@@ -90,6 +90,7 @@ class WindowJudge:
             start=window.start,
             end=window.end,
             slice_started_at=window.slice_started_at,
+            rollout=window.rollout,
         )
         if provider is None:  # validation refuses this; kept safe if it slips through
             missing = WindowData(

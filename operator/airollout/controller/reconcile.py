@@ -165,8 +165,9 @@ class _Run:
             case JudgeWindow():
                 self._judge(action)
             case RecordDecision(key=key, record=record):
+                # Filed under the window it judged, as status.decisions names it.
                 self.reconciler.decisions.write(
-                    self.rollout.ref.namespace, self.rollout.ref.name, key, record
+                    self.rollout.ref.namespace, self.rollout.ref.name, record.key or key, record
                 )
                 telemetry.DECISIONS.labels(action=record.action).inc()
             case _:

@@ -1,0 +1,233 @@
+"""Processes and objects the operator's end-to-end tests share: the operator itself, the
+simulated workload, a target Deployment and AIRollout manifests with short windows.
+
+The operator and the workload run as real subprocesses (`airollout operator`,
+`airollout workload`), as users run them, so a test can SIGKILL the operator mid-rollout.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client
+from kubernetes.utils import create_from_yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CRD = REPO / "crds" / "airollout.dev_airollouts.yaml"
+SCENARIOS = Path(os.environ.get("AIROLLOUT_SCENARIOS", REPO.parent / "shared" / "scenarios"))
+AIROLLOUT = [sys.executable, "-m", "airollout.cli"]
+IMAGE = "registry.k8s.io/pause:3.10"
+NEW_IMAGE = "registry.k8s.io/pause:3.10-v2"
+GROUP, VERSION, PLURAL = "airollout.dev", "v1alpha1", "airollouts"
+
+
+def install_crd(api: client.ApiClient) -> None:
+    extensions = client.ApiextensionsV1Api(api)
+    document = yaml.safe_load(CRD.read_text())
+    try:
+        extensions.create_custom_resource_definition(document)
+    except client.ApiException as error:
+        if error.status != 409:
+            raise
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        crd = extensions.read_custom_resource_definition(document["metadata"]["name"])
+        conditions = {c.type: c.status for c in (crd.status.conditions or [])}
+        if conditions.get("Established") == "True":
+            return
+        time.sleep(0.2)
+    raise AssertionError("the AIRollout CRD was not established within 30 s")
+
+
+class Process:
+    """A child process whose output goes to a log file the test prints when it fails."""
+
+    def __init__(self, name: str, argv: list[str], log_dir: Path, env: Mapping[str, str]) -> None:
+        self.name, self.argv, self.env = name, argv, dict(env)
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no last status write, exactly like an OOM kill."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def operator_process(
+    kubeconfig: Path, namespace: str, prometheus_url: str | None, log_dir: Path
+) -> Process:
+    argv = [*AIROLLOUT, "operator", "--kubeconfig", str(kubeconfig), "--namespace", namespace]
+    argv += ["--metrics-port", "0", "--tick", "0.5"]
+    if prometheus_url:
+        argv += ["--prometheus-url", prometheus_url]
+    return Process(f"operator-{namespace}", argv, log_dir, os.environ)
+
+
+def workload_process(
+    kubeconfig: Path,
+    namespace: str,
+    scenario: str,
+    log_dir: Path,
+    rps: float = 600,
+    time_scale: float = 1.0,
+) -> tuple[Process, str]:
+    """Start the workload for `scenario`; returns it and its host:port once it listens."""
+    argv = [*AIROLLOUT, "workload", "--scenario", str(SCENARIOS / f"{scenario}.yaml")]
+    argv += ["--namespace", namespace, "--target", "web", "--rps", str(rps), "--port", "0"]
+    argv += ["--kubeconfig", str(kubeconfig), "--host", "127.0.0.1"]
+    argv += ["--time-scale", str(time_scale)]
+    process = Process(f"workload-{namespace}", argv, log_dir, os.environ).start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in process.log_tail(20).splitlines():
+            if line.startswith("listening on http://"):
+                return process, line.removeprefix("listening on http://").strip()
+        if process.proc is not None and process.proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"the workload did not start:\n{process.log_tail()}")
+
+
+def create_target(api: client.ApiClient, namespace: str, replicas: int = 10) -> None:
+    labels = {"app": "web"}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "main", "image": IMAGE}]},
+            },
+        },
+    }
+    create_from_yaml(api, yaml_objects=[deployment], namespace=namespace)
+
+
+ERROR_QUERY = (
+    'sum(increase(http_requests_total{namespace="{{ namespace }}",'
+    'deployment="{{ workload }}",status=~"5.."}[{{ window }}]))'
+)
+TOTAL_QUERY = (
+    'sum(increase(http_requests_total{namespace="{{ namespace }}",'
+    'deployment="{{ workload }}"}[{{ window }}]))'
+)
+BUCKETS_QUERY = (
+    'sum by (le) (increase(http_request_duration_seconds_bucket{namespace="{{ namespace }}",'
+    'deployment="{{ workload }}"}[{{ window }}]))'
+)
+
+
+def rollout_manifest(name: str, **spec: Any) -> dict[str, Any]:
+    """An AIRollout of Deployment `web` to NEW_IMAGE, judged every 5 s on errors and p99."""
+    body: dict[str, Any] = {
+        "targetRef": {"name": "web"},
+        "template": {"image": NEW_IMAGE},
+        "revision": "v2",
+        "traffic": {"slices": [10, 25, 50, 100]},
+        "analysis": {
+            "interval": "5s",
+            "warmup": "2s",
+            "metrics": [
+                {
+                    "name": "error-rate",
+                    "kind": "errorRate",
+                    "errorQuery": ERROR_QUERY,
+                    "totalQuery": TOTAL_QUERY,
+                    "max": 0.005,
+                },
+                {
+                    "name": "p99-latency",
+                    "kind": "latency",
+                    "bucketsQuery": BUCKETS_QUERY,
+                    "max": 0.5,
+                },
+            ],
+        },
+        "onHold": {"timeout": "60s", "then": "rollback"},
+    }
+    body.update(spec)
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "AIRollout",
+        "metadata": {"name": name},
+        "spec": body,
+    }
+
+
+def create_rollout(api: client.ApiClient, namespace: str, manifest: dict[str, Any]) -> None:
+    client.CustomObjectsApi(api).create_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, manifest
+    )
+
+
+def read_rollout(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
+    return client.CustomObjectsApi(api).get_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, name
+    )
+
+
+def status_of(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
+    return read_rollout(api, namespace, name).get("status") or {}
+
+
+def deployment_or_none(api: client.ApiClient, namespace: str, name: str) -> Any:
+    try:
+        return client.AppsV1Api(api).read_namespaced_deployment(name, namespace)
+    except client.ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def decision_log(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
+    try:
+        config_map = client.CoreV1Api(api).read_namespaced_config_map(
+            f"{name}-decisions", namespace
+        )
+    except client.ApiException as error:
+        if error.status == 404:
+            return {}
+        raise
+    return {
+        key.removesuffix(".json"): yaml.safe_load(text)
+        for key, text in (config_map.data or {}).items()
+    }
+
+
+def rollout_events(api: client.ApiClient, namespace: str, name: str) -> list[Any]:
+    events = client.CoreV1Api(api).list_namespaced_event(
+        namespace, field_selector=f"involvedObject.name={name},involvedObject.kind=AIRollout"
+    )
+    return list(events.items)
