@@ -22,10 +22,6 @@ from kubernetes.client.exceptions import ApiException
 
 from airollout.api.crd import GROUP, KIND, PLURAL, VERSION
 
-# The controller reads these, acts, and removes both (the contract with the operator).
-ACTION_ANNOTATION = f"{GROUP}/action"
-ACTION_BY_ANNOTATION = f"{GROUP}/action-by"
-
 DEFAULT_NAMESPACE = "default"
 REQUEST_TIMEOUT_S = 15.0
 WATCH_CHUNK_S = 300  # the apiserver ends each watch after this; we re-establish it

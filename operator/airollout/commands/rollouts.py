@@ -18,12 +18,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from airollout.api.annotations import ACTION_ANNOTATION, ACTION_BY_ANNOTATION
 from airollout.api.crd import KIND
 from airollout.api.status import TERMINAL_PHASES
 from airollout.commands.github import append_step_summary, watch_outputs, write_step_outputs
 from airollout.commands.kube import (
-    ACTION_ANNOTATION,
-    ACTION_BY_ANNOTATION,
     CommandError,
     ConflictError,
     RolloutRef,

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from airollout.api.annotations import ACTION_ANNOTATION, ACTION_BY_ANNOTATION
 from airollout.api.spec import TrafficSpec
 from airollout.api.status import AIRolloutStatus, DecisionRecord
-from airollout.commands.kube import ACTION_ANNOTATION, ACTION_BY_ANNOTATION
 
 
 @dataclass(frozen=True)
