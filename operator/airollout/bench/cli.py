@@ -11,6 +11,7 @@ from pathlib import Path
 
 from airollout.bench.decisions import render_table, report_json, run_benchmark
 from airollout.bench.judges import DEFAULT_JUDGE, JudgeFactory, registry
+from airollout.bench.operator_scale import register as register_operator_scale
 from airollout.sim.scenario import Scenario, ScenarioError, load_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     decisions.add_argument("--json", action="store_true", help="print one JSON object")
     decisions.add_argument("--judges", help="comma-separated judge names (default: all)")
     decisions.set_defaults(handler=run_decisions)
+    register_operator_scale(kinds)
 
 
 def run_decisions(args: argparse.Namespace) -> int:
