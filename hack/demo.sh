@@ -190,7 +190,7 @@ describe_outcome() { # <namespace>: one line on what the rollout left behind
         -o jsonpath='{.spec.template.spec.containers[0].image}')"
     replicas="$(kubectl -n "$namespace" get deploy web \
         -o jsonpath='{.status.readyReplicas}/{.spec.replicas} ready')"
-    printf '%-10s phase %-11s web: %s, %s; %d decisions: %s\n' "$namespace" \
+    printf '%-10s %-11s web: %s, %s; decisions (%d): %s\n' "$namespace" \
         "$(phase_of "$namespace")" "$image" "$replicas" "$(wc -w <<<"$actions")" "${actions% }"
 }
 
@@ -201,8 +201,9 @@ summarize() {
     kubectl get deploy -A
     local namespace
     for namespace in "$GOOD_NS" "$BAD_NS"; do
-        section "summary: airollout status $ROLLOUT -n $namespace --decisions 3"
-        "$AIROLLOUT" status "$ROLLOUT" -n "$namespace" --decisions 3
+        # watch printed every decision in full already; the newest one is enough here.
+        section "summary: airollout status $ROLLOUT -n $namespace --decisions 1"
+        "$AIROLLOUT" status "$ROLLOUT" -n "$namespace" --decisions 1
     done
     section "outcome"
     describe_outcome "$GOOD_NS"
