@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -58,6 +59,9 @@ TARGET_P99_S = 2.0
 TARGET_ROLLOUTS = 200
 DELAY_HISTOGRAM = "airollout_decision_delay_seconds"
 config: Any = _config  # untyped package: one Any rather than an ignore per call
+# Stable, canary and a surge pod during promotion, per replica of the 2-replica targets;
+# each kwok node of the harness takes 110 pods.
+PODS_PER_ROLLOUT, PODS_PER_NODE = 6, 110
 FINISHED_PHASES = frozenset({"Succeeded", "RolledBack", "Failed"})
 # Cumulative share of requests at or below each latency edge (seconds): p99 near 0.1 s,
 # far inside the rollouts' 0.5 s bound, identical for stable and canary.
@@ -555,14 +559,16 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def local_cluster(state_dir: Path) -> Iterator[Cluster]:
+def local_cluster(state_dir: Path, node_count: int) -> Iterator[Cluster]:
     """The harness's local control plane (hack/localcluster), stopped on the way out."""
     sys.path.insert(0, str(REPO_ROOT / "hack"))  # a tool beside the package, not installed
     import localcluster
     from localcluster.layout import bin_dir_from_env
 
     try:
-        info = localcluster.up(state_dir, bin_dir_from_env(), die_with_parent=True)
+        info = localcluster.up(
+            state_dir, bin_dir_from_env(), node_count=node_count, die_with_parent=True
+        )
     except localcluster.ClusterError as error:
         raise BenchError(f"the local cluster did not start: {error}") from error
     api = None
@@ -579,6 +585,11 @@ def local_cluster(state_dir: Path) -> Iterator[Cluster]:
         if api is not None:
             api.close()
         localcluster.down(state_dir)
+
+
+def nodes_for(rollouts: int) -> int:
+    """kwok nodes enough for every pod of `rollouts` rollouts at their peak, plus one."""
+    return math.ceil(rollouts * PODS_PER_ROLLOUT / PODS_PER_NODE) + 1
 
 
 def _wait_for(check: Callable[[], Any], timeout: float, what: str) -> None:
@@ -619,8 +630,7 @@ def run_size(
         finally:
             operator.stop()
     finally:
-        with contextlib.suppress(ApiException):
-            cluster.core.delete_namespace(namespace)
+        _delete_namespace(cluster, namespace)
 
 
 def _measure(
@@ -686,6 +696,22 @@ def _create_namespace(cluster: Cluster, namespace: str) -> None:
     )
 
 
+def _delete_namespace(cluster: Cluster, namespace: str) -> None:
+    """Delete and wait (a while) until it is gone, so its pods load no later size."""
+    with contextlib.suppress(ApiException):
+        cluster.core.delete_namespace(namespace)
+
+    def gone() -> bool:
+        try:
+            cluster.core.read_namespace(namespace)
+        except ApiException as error:
+            return bool(error.status == 404)
+        return False
+
+    with contextlib.suppress(BenchError):
+        _wait_for(gone, 180, f"namespace {namespace} to be deleted")
+
+
 def _create_targets(cluster: Cluster, namespace: str, targets: Sequence[str]) -> None:
     for target in targets:
         cluster.apps.create_namespaced_deployment(namespace, target_deployment(target))
@@ -705,7 +731,7 @@ def run_benchmark(
     reports: list[SliceReport] = []
     with (
         tempfile.TemporaryDirectory(prefix="airollout-bench-operator-") as state,
-        local_cluster(Path(state)) as cluster,
+        local_cluster(Path(state), nodes_for(max(settings.sizes))) as cluster,
     ):
         cluster.install_crd()
         exporter = SteadyExporter(settings)
@@ -772,6 +798,8 @@ def run_command(args: argparse.Namespace) -> int:
         log_dir=log_dir,
     )
     print(f"operator logs in {log_dir}", file=sys.stderr)
+    # SIGTERM unwinds like an error, so the operator and the cluster are stopped on the way.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     def show(report: SliceReport) -> None:
         print(render_table(report), file=sys.stderr if args.json else sys.stdout, flush=True)

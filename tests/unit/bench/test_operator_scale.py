@@ -22,6 +22,7 @@ from airollout.bench.operator_scale import (
     bucket_bound_of_quantile,
     cpu_seconds_from_stat,
     histogram_buckets,
+    nodes_for,
     peak_rss_bytes_from_status,
     percentile,
     render_table,
@@ -255,3 +256,8 @@ def test_json_report_is_strict_json_with_nulls_for_unmeasured_delays() -> None:
     assert result["met_delay_target"] is True
     assert result["cpu_utilisation"] == pytest.approx(0.5)
     assert json.loads(text)["target"] == {"p99_delay_seconds": 2.0, "rollouts_on_one_core": 200}
+
+
+def test_enough_kwok_nodes_for_every_pod_at_its_peak() -> None:
+    assert nodes_for(200) * 110 >= 200 * 6 + 110
+    assert nodes_for(5) == 2
