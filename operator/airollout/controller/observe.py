@@ -124,7 +124,10 @@ class Observer:
             else:
                 finished = getattr(router, verb)(target)
         except TargetMissingError as error:
-            yield TargetMissing(target=f"Deployment {error.name}")
+            if verb == "rollback" and done is not None:
+                yield done  # the canary is gone and there is no stable left to restore
+            else:
+                yield TargetMissing(target=f"Deployment {error.name}")
             return
         except TargetChangedError as error:
             yield TargetChanged(detail=str(error))
