@@ -628,6 +628,7 @@ def run_size(
             time.sleep(2)  # kopf lists and starts watching after /metrics is up
             return _measure(cluster, operator, namespace, targets, settings)
         finally:
+            _delete_rollouts(cluster, namespace)  # while the operator runs to drop its finalizers
             operator.stop()
     finally:
         _delete_namespace(cluster, namespace)
@@ -694,6 +695,18 @@ def _create_namespace(cluster: Cluster, namespace: str) -> None:
         30,
         f"the default ServiceAccount of {namespace}",
     )
+
+
+def _delete_rollouts(cluster: Cluster, namespace: str) -> None:
+    with contextlib.suppress(ApiException):
+        cluster.custom.delete_collection_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+
+    def gone() -> bool:
+        listing = cluster.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+        return not listing.get("items")
+
+    with contextlib.suppress(BenchError, ApiException):
+        _wait_for(gone, 120, f"the AIRollouts of {namespace} to be deleted")
 
 
 def _delete_namespace(cluster: Cluster, namespace: str) -> None:
