@@ -16,34 +16,41 @@ from airollout import __version__
 Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command being run, only that command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="airollout",
         description="Signal-responsive progressive delivery for Kubernetes.",
     )
     parser.add_argument("--version", action="version", version=f"airollout {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in _subcommands():
+    for register in _subcommands(command):
         register(commands)
     return parser
 
 
-# Modules that each define `register(subparsers)`; one line per subcommand family.
-SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "airollout.bench.cli",
-    "airollout.commands.rollouts",
-    "airollout.controller.app",
-    "airollout.sim.workload_cli",
-)
+# Modules that each define `register(subparsers)`, with the commands each registers. Running
+# a command imports only its module: the operator's imports (kopf, openai) take seconds, and
+# `airollout watch` in a CI step should not wait for them.
+SUBCOMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "airollout.bench.cli": ("bench",),
+    "airollout.commands.rollouts": ("resume", "promote", "abort", "pause", "status", "watch"),
+    "airollout.controller.app": ("operator",),
+    "airollout.sim.workload_cli": ("workload",),
+}
 
 
-def _subcommands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    return [importlib.import_module(name).register for name in SUBCOMMAND_MODULES]
+def _subcommands(
+    command: str | None = None,
+) -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    chosen = [name for name, commands in SUBCOMMAND_MODULES.items() if command in commands]
+    return [importlib.import_module(name).register for name in chosen or SUBCOMMAND_MODULES]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -32,3 +32,28 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         main(["no-such-command"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_each_command_module_registers_exactly_the_commands_the_cli_table_lists() -> None:
+    import argparse
+    import importlib
+
+    from airollout.cli import SUBCOMMAND_MODULES
+
+    for module, listed in SUBCOMMAND_MODULES.items():
+        parser = argparse.ArgumentParser()
+        commands = parser.add_subparsers(dest="command")
+        importlib.import_module(module).register(commands)
+        assert tuple(commands.choices) == listed, module
+
+
+def test_running_a_command_imports_only_its_own_module() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, airollout.cli as cli; cli.build_parser('watch'); "
+        "print('airollout.controller.app' in sys.modules, 'kopf' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
