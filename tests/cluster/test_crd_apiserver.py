@@ -114,7 +114,13 @@ REJECTED = [
     ("slice above 100", set_in("traffic.slices", [10, 101]),
      "spec.traffic.slices[1]", "less than or equal to 100"),
     ("manualReview not below autoPromote",
-     set_in("promotion.thresholds", {"autoPromote": 0.7, "manualReview": 0.7}),
+     set_in(
+         "promotion",
+         {
+             "jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}},
+             "thresholds": {"autoPromote": 0.7, "manualReview": 0.7},
+         },
+     ),
      "spec.promotion.thresholds.manualReview", "manualReview must be below autoPromote"),
     ("bad duration", set_in("analysis.interval", "2 minutes"),
      "spec.analysis.interval", "should match"),
