@@ -23,6 +23,7 @@ from airollout.bench.operator_scale import (
     cpu_seconds_from_stat,
     histogram_buckets,
     nodes_for,
+    operator_histograms,
     peak_rss_bytes_from_status,
     percentile,
     render_table,
@@ -108,6 +109,14 @@ def test_quantile_bound_is_the_first_bucket_holding_that_share() -> None:
     assert bucket_bound_of_quantile(buckets, 0.99) == 2.0
     assert bucket_bound_of_quantile(buckets, 0.5) == 0.5
     assert bucket_bound_of_quantile(buckets, 1.0) == 5.0
+
+
+def test_operator_histograms_summarise_each_known_histogram_and_mark_absent_ones() -> None:
+    summaries = operator_histograms(METRICS)
+    delay = summaries["airollout_decision_delay_seconds"]
+    assert (delay.count, delay.p50_at_most, delay.p99_at_most) == (100.0, 0.5, 2.0)
+    query = summaries["airollout_prometheus_query_seconds"]
+    assert (query.count, query.p99_at_most) == (0.0, None)
 
 
 def test_quantile_bound_of_an_empty_histogram_is_none() -> None:
@@ -221,7 +230,7 @@ def report(seen_p99: float, succeeded: int = 200) -> SliceReport:
         wall_seconds=50.0,
         recorded=DelaySummary.of([]),
         seen=seen,
-        histogram_p99_at_most=2.0,
+        histograms=operator_histograms(METRICS),
         unmatched_decisions=0,
         cpu_seconds=25.0,
         peak_rss_bytes=300 * 2**20,
@@ -238,6 +247,7 @@ def test_table_shows_figures_beside_the_targets_and_the_pinned_core() -> None:
     assert "50% of one core" in table
     assert "300 MiB" in table
     assert "yes (200/200" in table
+    assert "p50 <= 0.5 s  p99 <= 2 s  (n=100)" in table
 
 
 def test_table_says_missed_and_not_all_succeeded_when_so() -> None:
@@ -255,6 +265,8 @@ def test_json_report_is_strict_json_with_nulls_for_unmeasured_delays() -> None:
     assert result["seen"]["p99"] == 1.0
     assert result["met_delay_target"] is True
     assert result["cpu_utilisation"] == pytest.approx(0.5)
+    delay = result["histograms"]["airollout_decision_delay_seconds"]
+    assert delay == {"count": 100.0, "p50_at_most": 0.5, "p99_at_most": 2.0}
     assert json.loads(text)["target"] == {"p99_delay_seconds": 2.0, "rollouts_on_one_core": 200}
 
 
