@@ -8,7 +8,6 @@ import pytest
 from kubernetes import client
 from operator_harness import (
     GROUP,
-    NEW_IMAGE,
     PLURAL,
     VERSION,
     create_rollout,
@@ -199,4 +198,28 @@ def _patch_spec(api: client.ApiClient, namespace: str, name: str, spec: dict[str
     )
 
 
-__all__ = ["NEW_IMAGE"]
+def test_deleting_a_rollout_mid_way_puts_traffic_back_on_stable_before_it_goes(
+    kube_api: client.ApiClient, namespace: str, operator: Any, eventually: Any
+) -> None:
+    create_target(kube_api, namespace)
+    create_rollout(kube_api, namespace, idle_rollout())
+    eventually(lambda: canary_ready(kube_api, namespace), WAIT, "one ready canary pod")
+
+    client.CustomObjectsApi(kube_api).delete_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, "web-v2"
+    )
+
+    eventually(lambda: _gone(kube_api, namespace, "web-v2"), WAIT, "the AIRollout gone")
+    web = deployment_or_none(kube_api, namespace, "web")
+    assert web.spec.replicas == 10
+    eventually(
+        lambda: deployment_or_none(kube_api, namespace, "web-canary") is None, WAIT, "no canary"
+    )
+
+
+def _gone(api: client.ApiClient, namespace: str, name: str) -> bool:
+    try:
+        read_rollout(api, namespace, name)
+    except client.ApiException as error:
+        return error.status == 404
+    return False
