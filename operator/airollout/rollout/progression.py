@@ -137,9 +137,8 @@ def _act_on(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -
     if verdict.action is Action.ROLLBACK:
         return roll_back(ctx, status, "AnalysisRollback", f"{where}: rollback. {verdict.reasoning}")
     if verdict.action is Action.PROCEED:
-        return enter_slice(
-            ctx, status, (status.slice or 0) + 1, "AnalysisPassed", f"{where}: proceed."
-        )
+        message = f"{where}: proceed. {verdict.reasoning}"
+        return enter_slice(ctx, status, (status.slice or 0) + 1, "AnalysisPassed", message)
     holding = status.model_copy(update={"hold_since": status.hold_since or to_rfc3339(ctx.now)})
     on_hold = expired_hold(ctx, holding)
     if on_hold is not None:

@@ -11,6 +11,7 @@ from rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 from airollout.api.status import DecisionRecord, Phase
 from airollout.judge.types import Action
 from airollout.rollout.actions import (
+    EmitEvent,
     JudgeWindow,
     PromoteTarget,
     RecordDecision,
@@ -71,6 +72,9 @@ def test_proceed_moves_to_the_next_slice_and_records_the_decision() -> None:
     assert driver.status.last_decision == "proceed: all healthy"
     assert driver.status.decisions[-1]["action"] == "proceed"
     assert driver.status.decisions[-1]["weight"] == 10
+    [event] = of_type(actions, EmitEvent)
+    assert event.reason == "AnalysisPassed"
+    assert "all healthy" in event.message, "the Event carries the verdict's reasoning"
 
 
 def test_the_decision_record_names_the_revision_window_and_key() -> None:
