@@ -43,6 +43,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from airollout.rollout.timeline import from_rfc3339
 from airollout.sim.workload import (
     CANARY_SUFFIX,
     DURATION_METRIC,
@@ -401,10 +402,10 @@ class DecisionWatch:
                 self.phases[name] = status["phase"]
             window = status.get("window") or {}
             if window.get("key") and window.get("end"):
-                self.window_ends.setdefault((name, window["key"]), _parse_time(window["end"]))
+                self.window_ends.setdefault((name, window["key"]), from_rfc3339(window["end"]))
             for decision in status.get("decisions") or []:
                 if decision.get("key") and decision.get("time"):
-                    record_time = _parse_time(decision["time"])
+                    record_time = from_rfc3339(decision["time"])
                     self.decided.setdefault((name, decision["key"]), (record_time, seen))
 
     def delays(self) -> tuple[list[float], list[float], int]:
@@ -433,13 +434,10 @@ class DecisionWatch:
         return counts
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def watch_rollouts(custom: Any, namespace: str, into: DecisionWatch, stop: threading.Event) -> None:
     """List, then watch from that resourceVersion; list again when the watch ends or
-    expires (410), so nothing is missed for long. Runs until `stop` is set."""
+    expires (410), so nothing is missed for long. Runs until `stop` is set, noticed at the
+    next event (the rollouts' deletion brings plenty) or the watch's end."""
     while not stop.is_set():
         try:
             listing = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
@@ -453,7 +451,7 @@ def watch_rollouts(custom: Any, namespace: str, into: DecisionWatch, stop: threa
                 namespace,
                 PLURAL,
                 resource_version=listing["metadata"]["resourceVersion"],
-                timeout_seconds=5,
+                timeout_seconds=60,
             )
             for event in stream:
                 if event["type"] in ("ADDED", "MODIFIED"):
