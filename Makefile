@@ -8,7 +8,7 @@ PURE := operator/airollout/api operator/airollout/rollout operator/airollout/ana
         operator/airollout/judge operator/airollout/sim
 
 .PHONY: help install tools lint format crds test test-unit test-cluster test-e2e \
-        bench bench-decisions bench-harness demo cluster-up cluster-down clean
+        bench bench-decisions bench-harness bench-operator demo cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -48,10 +48,15 @@ test-e2e: install tools ## cluster + Prometheus + simulated workload
 test: lint tools ## lint, then every test
 	$(PY) -m pytest tests
 
-bench: bench-decisions bench-harness ## every benchmark; prints its figures
+BENCH_ROLLOUTS ?= 50,200
+
+bench: bench-decisions bench-harness bench-operator ## every benchmark; prints its figures
 
 bench-decisions: install ## decision quality of each judge on the scenario folder
 	$(VENV)/bin/airollout bench decisions $(SCENARIOS)
+
+bench-operator: install tools ## N AIRollouts at once, one operator on one core: delay, CPU, RSS
+	$(VENV)/bin/airollout bench operator --rollouts $(BENCH_ROLLOUTS)
 
 bench-harness: install ## cold build time (when it builds) and cluster start time
 	hack/bench-harness.sh
@@ -62,7 +67,7 @@ cluster-up: tools ## start the local cluster; prints export lines
 cluster-down: ## stop the local cluster
 	@hack/cluster.sh down
 
-demo: install tools ## bring up the local cluster and run the demo rollout
+demo: install tools ## a healthy and a failing rollout on the local cluster, live
 	hack/demo.sh
 
 clean: ## remove the virtualenv and caches (not the built binaries)

@@ -94,6 +94,12 @@ def controller_manager_command(bin_dir: Path, layout: Layout, ports: Ports, pki:
         f"--service-account-private-key-file={pki.key}",
         f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
         "--use-service-account-credentials=false",
+        # The default client limit (20 requests/s) lets hundreds of rollouts' replica
+        # changes queue for minutes; a real cluster's controller-manager is sized up too.
+        "--kube-api-qps=200",
+        "--kube-api-burst=400",
+        "--concurrent-deployment-syncs=20",
+        "--concurrent-replicaset-syncs=20",
     ]
 
 

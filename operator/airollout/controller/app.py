@@ -65,10 +65,10 @@ def run(args: argparse.Namespace) -> int:
     )
     # kopf reports every successful tick at INFO; its warnings and errors still show.
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)
-    clients = connect(args.kubeconfig, args.context)
+    clients = connect(args.kubeconfig, args.context, connections=args.workers)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
     reconciler = build_reconciler(clients, prometheus_url)
-    registry = build_registry(reconciler, args.tick)
+    registry = build_registry(reconciler, args.tick, args.workers)
 
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
@@ -105,6 +105,9 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--tick", type=float, default=1.0, help="seconds between reconciles of a rollout"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=64, help="reconciles that may wait on the API at once"
     )
     parser.add_argument("--metrics-port", type=int, default=8080, help="0 turns /metrics off")
     parser.add_argument("--metrics-address", default="0.0.0.0")

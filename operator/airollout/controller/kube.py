@@ -23,12 +23,29 @@ class KubeClients:
         return cls(api, client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api))
 
 
-def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeClients:
-    """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG)."""
+def connect(
+    kubeconfig: str | None = None, context: str | None = None, connections: int = 64
+) -> KubeClients:
+    """In-cluster credentials when running in a pod, else the kubeconfig (or $KUBECONFIG).
+
+    `connections` sizes the HTTP pool: every worker thread reconciling at once holds one,
+    and a smaller pool makes them open (and TLS-handshake) throwaway connections.
+    """
+    configuration = client.Configuration()
     if kubeconfig is None and context is None:
         try:
-            config.load_incluster_config()
-            return KubeClients.of(client.ApiClient())
+            config.load_incluster_config(client_configuration=configuration)
         except config.ConfigException:
-            pass
-    return KubeClients.of(config.new_client_from_config(config_file=kubeconfig, context=context))
+            configuration = _from_kubeconfig(kubeconfig, context)
+    else:
+        configuration = _from_kubeconfig(kubeconfig, context)
+    configuration.connection_pool_maxsize = connections
+    return KubeClients.of(client.ApiClient(configuration))
+
+
+def _from_kubeconfig(kubeconfig: str | None, context: str | None) -> client.Configuration:
+    configuration = client.Configuration()
+    config.load_kube_config(
+        config_file=kubeconfig, context=context, client_configuration=configuration
+    )
+    return configuration
