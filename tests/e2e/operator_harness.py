@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,7 @@ class Process:
         self.name, self.argv, self.env = name, argv, dict(env)
         self.log_path = log_dir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.metrics_url = ""
 
     def start(self) -> Process:
         log = self.log_path.open("ab")
@@ -82,14 +85,35 @@ class Process:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def operator_process(
     kubeconfig: Path, namespace: str, prometheus_url: str | None, log_dir: Path
 ) -> Process:
+    """`airollout operator` for one namespace; its /metrics is at `.metrics_url`."""
+    port = free_port()
     argv = [*AIROLLOUT, "operator", "--kubeconfig", str(kubeconfig), "--namespace", namespace]
-    argv += ["--metrics-port", "0", "--tick", "0.5"]
+    argv += ["--metrics-port", str(port), "--metrics-address", "127.0.0.1", "--tick", "0.5"]
     if prometheus_url:
         argv += ["--prometheus-url", prometheus_url]
-    return Process(f"operator-{namespace}", argv, log_dir, os.environ)
+    process = Process(f"operator-{namespace}", argv, log_dir, os.environ)
+    process.metrics_url = f"http://127.0.0.1:{port}/metrics"
+    return process
+
+
+def scrape(url: str) -> dict[str, float]:
+    """The samples of a Prometheus text endpoint, keyed by `name{labels}` as written."""
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
 
 
 def workload_process(

@@ -16,6 +16,7 @@ from operator_harness import (
     deployment_or_none,
     rollout_events,
     rollout_manifest,
+    scrape,
     status_of,
 )
 
@@ -61,6 +62,11 @@ def test_a_healthy_canary_moves_through_every_slice_and_becomes_the_target(
     reasons = [event.reason for event in rollout_events(kube_api, namespace, "web-v2")]
     assert reasons.count("AnalysisPassed") == 3
     assert "Succeeded" in reasons
+    metrics = scrape(operator.metrics_url)
+    assert metrics['airollout_decisions_total{action="proceed"}'] == 3
+    assert metrics['airollout_rollouts{phase="Succeeded"}'] == 1
+    assert metrics["airollout_reconcile_seconds_count"] > 0
+    assert metrics["airollout_decision_delay_seconds_count"] == len(status["decisions"])
 
 
 def test_a_canary_failing_from_its_first_pod_is_rolled_back_at_the_first_slice(
