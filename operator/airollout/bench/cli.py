@@ -11,7 +11,7 @@ from pathlib import Path
 
 from airollout.bench.decisions import render_table, report_json, run_benchmark
 from airollout.bench.judges import DEFAULT_JUDGE, JudgeFactory, registry
-from airollout.bench.operator_scale import register as register_operator_scale
+from airollout.bench.scale.cli import register as register_operator_scale
 from airollout.sim.scenario import Scenario, ScenarioError, load_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -12,24 +12,23 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from airollout.api.spec import AIRolloutSpec
-from airollout.bench.operator_scale import (
-    DecisionWatch,
+from airollout.bench.scale.cli import _sizes
+from airollout.bench.scale.cluster import nodes_for
+from airollout.bench.scale.report import (
     DelaySummary,
-    ScaleSettings,
     SliceReport,
-    SteadyExporter,
-    _sizes,
     bucket_bound_of_quantile,
     cpu_seconds_from_stat,
     histogram_buckets,
-    nodes_for,
     operator_histograms,
     peak_rss_bytes_from_status,
     percentile,
     render_table,
     report_json,
-    rollout_manifest,
 )
+from airollout.bench.scale.settings import ScaleSettings
+from airollout.bench.scale.watching import DecisionWatch
+from airollout.bench.scale.workloads import SteadyExporter, rollout_manifest
 
 pytestmark = pytest.mark.unit
 
