@@ -1,14 +1,17 @@
 """The kopf side: an index of rollouts by target, a reconcile tick, and clean-up on delete.
 
-Every AIRollout gets a timer; each tick runs one reconcile in kopf's thread pool. kopf never
-runs two handlers of one object at once, so a rollout's reconciles never overlap.
+Every AIRollout gets a timer; each tick runs one reconcile in the operator's thread pool.
+kopf never runs two handlers of one object at once, so a rollout's reconciles never overlap.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
@@ -18,6 +21,7 @@ from airollout.controller import telemetry
 from airollout.controller.observe import OwnerLookup
 from airollout.controller.reconcile import Reconciler
 from airollout.controller.resources import GROUP, PLURAL, VERSION
+from airollout.rollout.timeline import from_rfc3339
 
 Entry = tuple[str, str, str]  # (creationTimestamp, name, phase)
 TERMINAL = frozenset(phase.value for phase in TERMINAL_PHASES)
@@ -41,6 +45,23 @@ def phase_counts(index: Mapping[Any, Any]) -> dict[str, int]:
     return dict(counts)
 
 
+def seconds_to_window_end(body: Mapping[str, Any], now: float, tick_seconds: float) -> float:
+    """How long to wait so a window ending before the next tick is judged as it ends.
+
+    Waiting here (asleep, holding no thread) rather than until the next tick takes up to a
+    tick off every decision's delay. `body` is kopf's live view of the object.
+    """
+    window = (body.get("status") or {}).get("window") or {}
+    if not window.get("end") or window.get("judging"):
+        return 0.0
+    remaining = from_rfc3339(window["end"]).timestamp() - now
+    return remaining + WINDOW_END_MARGIN_S if 0.0 < remaining < tick_seconds else 0.0
+
+
+# Past the window's end by this much, so the machine's clock check sees the window as over.
+WINDOW_END_MARGIN_S = 0.02
+
+
 def build_registry(
     reconciler: Reconciler, tick_seconds: float, workers: int = 64
 ) -> kopf.OperatorRegistry:
@@ -59,13 +80,24 @@ def build_registry(
         created = meta.get("creationTimestamp") or ""
         return {(kwargs["namespace"], target): (created, kwargs["name"], phase)}
 
+    # Reconciles mostly wait on the API server, not the CPU: a rollout is reconciled once a
+    # second only if this many can wait at once (200 rollouts, up to a second each).
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile")
+
     @kopf.timer(
-        *resource, id="reconcile", interval=tick_seconds, backoff=tick_seconds, registry=registry
+        *resource,
+        id="reconcile",
+        interval=tick_seconds,
+        sharp=True,  # a slow reconcile does not push every later tick back
+        backoff=tick_seconds,
+        registry=registry,
     )
-    def tick(**kwargs: Any) -> None:
-        index = kwargs["rollouts_by_target"]
+    async def tick(**kwargs: Any) -> None:
+        index, body = kwargs["rollouts_by_target"], kwargs["body"]
         latest["index"] = index
-        reconciler.reconcile(kwargs["body"], owner_lookup(index))
+        await asyncio.sleep(seconds_to_window_end(body, time.time(), tick_seconds))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(pool, reconciler.reconcile, body, owner_lookup(index))
 
     @kopf.on.delete(*resource, backoff=tick_seconds, registry=registry)
     def deleted(**kwargs: Any) -> None:
@@ -76,9 +108,8 @@ def build_registry(
     def configure(**kwargs: Any) -> None:
         settings: kopf.OperatorSettings = kwargs["settings"]
         settings.posting.level = logging.WARNING  # Events are ours; kopf posts only trouble
-        # Reconciles mostly wait on the API server, not the CPU: a rollout is reconciled
-        # once a second only if this many can wait at once (200 rollouts, ~0.3 s each).
-        settings.execution.max_workers = workers
+        # Reconciles run in `pool`; kopf's own workers run the index and the delete handler.
+        settings.execution.max_workers = 8
         settings.watching.server_timeout = 300
         settings.networking.request_timeout = 30
 

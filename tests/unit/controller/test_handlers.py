@@ -34,3 +34,17 @@ def test_rollouts_are_counted_by_phase_for_the_metrics_endpoint() -> None:
         ("b", "web"): [("t", "z", "Progressing")],
     }
     assert phase_counts(index) == {"Succeeded": 1, "Progressing": 2}
+
+
+def test_a_window_ending_before_the_next_tick_is_waited_for_until_just_after_its_end() -> None:
+    from airollout.controller.handlers import WINDOW_END_MARGIN_S, seconds_to_window_end
+
+    now = 1_800_000_000.0
+    body = {"status": {"window": {"end": "2027-01-15T08:00:00.400000Z", "judging": False}}}
+    end = 1_800_000_000.0 + 0.4  # 2027-01-15T08:00:00Z is 1.8e9 s after the epoch
+    assert seconds_to_window_end(body, now, 1.0) == pytest.approx(end - now + WINDOW_END_MARGIN_S)
+    assert seconds_to_window_end(body, now - 5.0, 1.0) == 0.0, "far off: the next tick comes"
+    assert seconds_to_window_end(body, now + 1.0, 1.0) == 0.0, "already over: judge now"
+    judging = {"status": {"window": {**body["status"]["window"], "judging": True}}}
+    assert seconds_to_window_end(judging, now, 1.0) == 0.0
+    assert seconds_to_window_end({"status": {}}, now, 1.0) == 0.0
