@@ -34,7 +34,6 @@ def build_reconciler(clients: KubeClients, prometheus_url: str | None) -> Reconc
     events = EventRecorder(clients.core)
     return Reconciler(
         custom=clients.custom,
-        routers=routers,
         judge=WindowJudge(clients.core, lambda spec: provider_for(spec, prometheus_url)),
         decisions=DecisionLog(clients.core),
         events=events,

@@ -74,15 +74,17 @@ class WindowJudge:
 
     def _read(self, window: WindowToJudge) -> WindowData:
         metrics = window.spec.analysis.metrics
+        empty = Observation(
+            start_s=(window.start - window.slice_started_at).total_seconds(),
+            duration_s=(window.end - window.start).total_seconds(),
+            canary={},
+            stable={},
+        )
         if not metrics:
-            empty = Observation(
-                start_s=(window.start - window.slice_started_at).total_seconds(),
-                duration_s=(window.end - window.start).total_seconds(),
-                canary={},
-                stable={},
-            )
             return WindowData(empty)
         provider = self.providers(window.spec.analysis)
+        if provider is None:  # validation refuses this; kept safe if it slips through
+            return WindowData(empty, ("no Prometheus address is configured",))
         query = WindowQuery(
             namespace=window.namespace,
             workloads=window.workloads,
@@ -92,12 +94,6 @@ class WindowJudge:
             slice_started_at=window.slice_started_at,
             rollout=window.rollout,
         )
-        if provider is None:  # validation refuses this; kept safe if it slips through
-            missing = WindowData(
-                Observation(0.0, query_seconds(query), {}, {}),
-                ("no Prometheus address is configured",),
-            )
-            return missing
         return provider.read_window(query)
 
     def _judge_for(self, namespace: str, spec: AIRolloutSpec) -> Judge:
@@ -124,7 +120,3 @@ class WindowJudge:
         if encoded is None:
             return "", f"Secret {namespace}/{name} has no key {key!r}"
         return base64.b64decode(encoded).decode(), None
-
-
-def query_seconds(query: WindowQuery) -> float:
-    return (query.end - query.start).total_seconds()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airollout.api.spec import AIRolloutSpec, PodTemplate, TargetRef
+from airollout.api.spec import AIRolloutSpec, PodTemplate, Router, TargetRef
 from airollout.api.status import AIRolloutStatus
 from airollout.api.validation import FieldError, SpecError, parse_spec
 from airollout.controller.events import RolloutRef
@@ -34,6 +34,10 @@ class LoadedRollout:
         if self.spec is None:
             return None
         return RolloutTarget(self.ref.namespace, self.ref.name, self.ref.uid, self.spec)
+
+    @property
+    def router_kind(self) -> Router:
+        return self.spec.traffic.router if self.spec is not None else Router.REPLICAS
 
     def rollback_target(self) -> RolloutTarget | None:
         """The target even when the spec no longer validates: a rollback needs only its name."""

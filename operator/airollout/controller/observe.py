@@ -39,6 +39,7 @@ from airollout.rollout.events import (
     TrafficApplied,
 )
 from airollout.traffic.router import (
+    RolloutTarget,
     RouterError,
     TargetChangedError,
     TargetMissingError,
@@ -48,6 +49,7 @@ from airollout.traffic.router import (
 log = logging.getLogger("airollout.controller")
 
 OwnerLookup = Callable[[str, str], str | None]  # (namespace, Deployment) -> owning AIRollout
+RouterAct = Callable[[TrafficRouter, RolloutTarget], bool]
 T = TypeVar("T")
 
 # While a window runs nothing else touches the target; looking at it this often still finds
@@ -99,32 +101,39 @@ class Observer:
         status = rollout.status
         if status.phase in TERMINAL_PHASES and status.awaiting is None:
             return
-        awaited = status.awaiting
+        awaited, weight = status.awaiting, status.weight
         if awaited and keys.is_weight_key(awaited):
-            yield from self._router_step(rollout, "set_weight", TrafficApplied(awaited))
-        elif awaited and awaited.endswith("-promote"):
-            yield from self._router_step(rollout, "promote", TargetPromoted(awaited))
-        elif awaited and awaited.endswith("-rollback"):
-            yield from self._router_step(rollout, "rollback", RollbackDone(awaited))
-        elif status.weight > 0 and self._check_due(rollout):
+            yield from self._router_step(
+                rollout, lambda r, t: r.set_weight(t, weight), TrafficApplied(awaited)
+            )
+        elif awaited and keys.is_promote_key(awaited):
+            yield from self._router_step(
+                rollout, lambda r, t: r.promote(t), TargetPromoted(awaited)
+            )
+        elif awaited and keys.is_rollback_key(awaited):
+            yield from self._router_step(
+                rollout, lambda r, t: r.rollback(t), RollbackDone(awaited), rolling_back=True
+            )
+        elif weight > 0 and self._check_due(rollout):
             # Re-asserting the split finds a deleted or hand-edited target, and heals drift.
-            yield from self._router_step(rollout, "set_weight", None)
+            yield from self._router_step(rollout, lambda r, t: r.set_weight(t, weight), None)
         yield Tick()
 
     def _router_step(
-        self, rollout: LoadedRollout, verb: str, done: RolloutEvent | None
+        self,
+        rollout: LoadedRollout,
+        act: RouterAct,
+        done: RolloutEvent | None,
+        *,
+        rolling_back: bool = False,
     ) -> Iterator[RolloutEvent]:
-        target = rollout.rollback_target() if verb == "rollback" else rollout.target
+        target = rollout.rollback_target() if rolling_back else rollout.target
         if target is None:
             return
-        router = self.routers(rollout.spec.traffic.router if rollout.spec else Router.REPLICAS)
         try:
-            if verb == "set_weight":
-                finished = router.set_weight(target, rollout.status.weight)
-            else:
-                finished = getattr(router, verb)(target)
+            finished = act(self.router_of(rollout), target)
         except TargetMissingError as error:
-            if verb == "rollback" and done is not None:
+            if rolling_back and done is not None:
                 yield done  # the canary is gone and there is no stable left to restore
             else:
                 yield TargetMissing(target=f"Deployment {error.name}")
@@ -137,6 +146,9 @@ class Observer:
             return
         if finished and done is not None:
             yield done
+
+    def router_of(self, rollout: LoadedRollout) -> TrafficRouter:
+        return self.routers(rollout.router_kind)
 
     def guarded(self, rollout: LoadedRollout, act: Callable[[], T]) -> T | None:
         """Carry out a router action; what fails here is met again by the next follow-up."""

@@ -23,8 +23,7 @@ from typing import Any
 
 from kubernetes import client
 
-from airollout.api.spec import Router
-from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus, Phase
+from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus
 from airollout.controller import telemetry
 from airollout.controller.decision_log import DecisionLog
 from airollout.controller.events import EventRecorder
@@ -50,7 +49,6 @@ from airollout.rollout.actions import (
 )
 from airollout.rollout.events import RolloutEvent, WindowJudged
 from airollout.rollout.machine import step
-from airollout.traffic.router import TrafficRouter
 
 log = logging.getLogger("airollout.controller")
 
@@ -58,7 +56,6 @@ log = logging.getLogger("airollout.controller")
 @dataclass
 class Reconciler:
     custom: client.CustomObjectsApi
-    routers: Callable[[Router], TrafficRouter]
     judge: WindowJudge
     decisions: DecisionLog
     events: EventRecorder
@@ -93,7 +90,8 @@ class Reconciler:
         target = rollout.rollback_target()
         if finished or status.weight == 0 or target is None:
             return True
-        return bool(self.observer.guarded(rollout, lambda: self._router(rollout).rollback(target)))
+        router = self.observer.router_of(rollout)
+        return bool(self.observer.guarded(rollout, lambda: router.rollback(target)))
 
     def _persist(self, rollout: LoadedRollout, status: AIRolloutStatus) -> bool:
         body = {
@@ -114,23 +112,17 @@ class Reconciler:
         return True
 
     def _act(self, rollout: LoadedRollout, actions: list[RolloutAction]) -> None:
-        target = rollout.rollback_target()
+        target, router = rollout.rollback_target(), self.observer.router_of(rollout)
         for action in actions:
             match action:
                 case SetWeight(weight=weight) if target is not None:
-                    self.observer.guarded(
-                        rollout, lambda: self._router(rollout).set_weight(target, weight)
-                    )
+                    self.observer.guarded(rollout, lambda: router.set_weight(target, weight))
                 case Rollback() if target is not None:
-                    self.observer.guarded(rollout, lambda: self._router(rollout).rollback(target))
+                    self.observer.guarded(rollout, lambda: router.rollback(target))
                 case PromoteTarget() if target is not None:
-                    self.observer.guarded(rollout, lambda: self._router(rollout).promote(target))
+                    self.observer.guarded(rollout, lambda: router.promote(target))
                 case EmitEvent(reason=reason, message=message, key=key, warning=warning):
                     self.events.emit(rollout.ref, key, reason, message, warning)
-
-    def _router(self, rollout: LoadedRollout) -> TrafficRouter:
-        kind = rollout.spec.traffic.router if rollout.spec else Router.REPLICAS
-        return self.routers(kind)
 
     def _clear_request(self, rollout: LoadedRollout) -> None:
         patch = {"metadata": {"annotations": {ACTION_ANNOTATION: None, ACTION_BY_ANNOTATION: None}}}
@@ -174,11 +166,11 @@ class _Run:
                 self.deferred.append(action)
 
     def _judge(self, action: JudgeWindow) -> None:
-        rollout = self.rollout
-        if rollout.spec is None or rollout.target is None:
+        rollout, target = self.rollout, self.rollout.target
+        if target is None:  # the spec is invalid: the machine fails the rollout instead
             return
-        router = self.reconciler._router(rollout)
-        window = window_to_judge(rollout, self.status, action, router.workloads(rollout.target))
+        workloads = self.reconciler.observer.router_of(rollout).workloads(target)
+        window = window_to_judge(rollout, self.status, action, workloads)
         verdict, evidence = self.reconciler.judge.judge(window)
         delay = (self.reconciler.clock() - window.end).total_seconds()
         telemetry.DECISION_DELAY_SECONDS.observe(max(delay, 0.0))
@@ -199,6 +191,3 @@ def _at_rest(rollout: LoadedRollout) -> bool:
 
 def _names(rollout: LoadedRollout) -> tuple[str, str]:
     return rollout.ref.namespace, rollout.ref.name
-
-
-__all__ = ["Phase", "Reconciler"]

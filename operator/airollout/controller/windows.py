@@ -8,8 +8,8 @@ from airollout.analysis.types import Version
 from airollout.api.status import AIRolloutStatus
 from airollout.controller.judging import WindowToJudge
 from airollout.controller.loaded import LoadedRollout
-from airollout.judge.types import DecisionContext
 from airollout.rollout.actions import JudgeWindow
+from airollout.rollout.progression import decision_context
 from airollout.rollout.timeline import from_rfc3339
 
 
@@ -23,15 +23,7 @@ def window_to_judge(
     start, end = from_rfc3339(action.start), from_rfc3339(action.end)
     slice_started = from_rfc3339(status.slice_started_at) if status.slice_started_at else start
     created = rollout.created_at or start
-    context = DecisionContext(
-        rollout=rollout.ref.name,
-        namespace=rollout.ref.namespace,
-        revision=rollout.view.revision,
-        slice_index=status.slice or 0,
-        weight=status.weight,
-        window_index=status.windows_at_slice + 1,
-        elapsed_s=max((end - created).total_seconds(), 0.0),
-    )
+    context = decision_context(rollout.view, status, max((end - created).total_seconds(), 0.0))
     return WindowToJudge(
         namespace=rollout.ref.namespace,
         rollout=rollout.ref.name,

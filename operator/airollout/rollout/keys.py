@@ -23,5 +23,17 @@ def window_key(generation: int, slice_index: int, window_seq: int) -> str:
     return slice_key(generation, slice_index, f"w{window_seq}")
 
 
+PROMOTE = "promote"
+ROLLBACK = "rollback"
+
+
 def is_weight_key(key: str) -> bool:
     return key.endswith("-weight")
+
+
+def is_promote_key(key: str) -> bool:
+    return key.endswith(f"-{PROMOTE}")
+
+
+def is_rollback_key(key: str) -> bool:
+    return key.endswith(f"-{ROLLBACK}")

@@ -14,7 +14,7 @@ from airollout.rollout.events import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.rollout.spec_view import HoldExpiry, OnHold
+from airollout.rollout.spec_view import HoldExpiry, OnHold, SpecView
 from airollout.rollout.timeline import from_rfc3339, seconds_since, to_rfc3339
 from airollout.rollout.transitions import (
     Context,
@@ -60,7 +60,7 @@ def on_progressing(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -
 def on_promoting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
     match event:
         case TrafficApplied(key=key) if awaits_traffic(status, key):
-            promote_key = ctx.key("promote")
+            promote_key = ctx.key(keys.PROMOTE)
             applied = record_traffic(ctx, status).model_copy(update={"awaiting": promote_key})
             return applied, (PromoteTarget(key=promote_key),)
         case TargetPromoted(key=key) if key == status.awaiting:
@@ -102,18 +102,25 @@ def _on_tick(ctx: Context, status: AIRolloutStatus) -> Step | None:
     return judging, (ask,)
 
 
-def _decision_entry(
-    ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str
-) -> DecisionRecord:
-    context = DecisionContext(
-        rollout=ctx.spec.name,
-        namespace=ctx.spec.namespace,
-        revision=ctx.spec.revision,
+def decision_context(
+    spec: SpecView, status: AIRolloutStatus, elapsed_s: float = 0.0
+) -> DecisionContext:
+    """Where the rollout stands for the window now judged: what the judge and record see."""
+    return DecisionContext(
+        rollout=spec.name,
+        namespace=spec.namespace,
+        revision=spec.revision,
         slice_index=status.slice or 0,
         weight=status.weight,
         window_index=status.windows_at_slice + 1,
-        elapsed_s=0.0,  # not kept in the record
+        elapsed_s=elapsed_s,
     )
+
+
+def _decision_entry(
+    ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str
+) -> DecisionRecord:
+    context = decision_context(ctx.spec, status)  # elapsed_s is not kept in the record
     return decision_record(verdict, context, to_rfc3339(ctx.now), key)
 
 

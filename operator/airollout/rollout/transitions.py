@@ -151,7 +151,7 @@ def first_window_start(ctx: Context, status: AIRolloutStatus) -> datetime:
 
 def finish(ctx: Context, status: AIRolloutStatus, phase: Phase, reason: str, message: str) -> Step:
     """End the rollout; traffic that reached the canary goes back to stable at once."""
-    rollback_key = ctx.key("rollback") if status.weight > 0 else None
+    rollback_key = ctx.key(keys.ROLLBACK) if status.weight > 0 else None
     new = moved(
         status,
         phase,

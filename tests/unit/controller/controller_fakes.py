@@ -116,7 +116,6 @@ class Harness:
         events = FakeEvents(self.calls)
         self.reconciler = Reconciler(
             custom=self.custom,  # type: ignore[arg-type]
-            routers=lambda kind: self.router,
             judge=WindowJudge(None, lambda spec: SteadyMetrics()),  # type: ignore[arg-type]
             decisions=self.log,  # type: ignore[arg-type]
             events=events,
