@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +31,8 @@ import pytest
 from kubernetes import client, config
 from kubernetes.config import kube_config
 
+from airollout.api.crd import CRD_FILE_NAME, GROUP, PLURAL
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # localcluster is a tool under hack/, not an installed package.
 sys.path.insert(0, str(REPO_ROOT / "hack"))
@@ -38,6 +41,8 @@ import localcluster  # noqa: E402
 from localcluster.layout import bin_dir_from_env  # noqa: E402
 
 NAMESPACE_READY_SECONDS = 30.0
+CRD = REPO_ROOT / "crds" / CRD_FILE_NAME
+CRD_NAME = f"crd/{PLURAL}.{GROUP}"
 T = TypeVar("T")
 
 
@@ -137,6 +142,28 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterAccess]
             if access.prometheus_url:
                 env.setenv("PROMETHEUS_URL", access.prometheus_url)
             yield access
+
+
+@pytest.fixture(scope="session")
+def crd_installed(cluster: ClusterAccess) -> Path:
+    """The session cluster's kubeconfig, once `kubectl apply` installed the AIRollout CRD
+    and the apiserver serves it."""
+    kubeconfig = ["kubectl", "--kubeconfig", str(cluster.kubeconfig)]
+    applied = subprocess.run(
+        [*kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", str(CRD)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert applied.returncode == 0, applied.stderr
+    established = subprocess.run(
+        [*kubeconfig, "wait", "--for=condition=Established", CRD_NAME, "--timeout=30s"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert established.returncode == 0, established.stderr
+    return cluster.kubeconfig
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ writes it (through the status subresource)."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -13,43 +12,19 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.api.crd import CRD_FILE_NAME, GROUP, PLURAL, VERSION
+from airollout.api.crd import GROUP, PLURAL, VERSION
 from airollout.api.status import AIRolloutStatus, DecisionRecord, Phase
 from airollout.cli import main
 from airollout.commands import kube
 
 pytestmark = pytest.mark.cluster
 
-CRD = Path(__file__).parents[2] / "crds" / CRD_FILE_NAME
 NAME = "checkout-4f2a1c"
 
 
-@pytest.fixture(scope="module")
-def kubeconfig(cluster: Any) -> str:
-    """The session cluster's kubeconfig, once the CRD is installed and served there."""
-    path = str(cluster.kubeconfig)
-    env_kubectl = ["kubectl", "--kubeconfig", path]
-    applied = subprocess.run(
-        [*env_kubectl, "apply", "--server-side", "--force-conflicts", "-f", str(CRD)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert applied.returncode == 0, applied.stderr
-    established = subprocess.run(
-        [
-            *env_kubectl,
-            "wait",
-            "--for=condition=Established",
-            f"crd/{PLURAL}.{GROUP}",
-            "--timeout=30s",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert established.returncode == 0, established.stderr
-    return path
+@pytest.fixture
+def kubeconfig(crd_installed: Path) -> str:
+    return str(crd_installed)
 
 
 @pytest.fixture

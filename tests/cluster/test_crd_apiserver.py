@@ -11,14 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from airollout.api.crd import CRD_FILE_NAME, PLURAL
 from airollout.api.spec import AIRolloutSpec
 from airollout.api.validation import validate
 
 pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).parents[2]
-CRD = REPO / "crds" / CRD_FILE_NAME
 EXAMPLE = REPO / "examples" / "checkout-rollout.yaml"
 
 Manifest = dict[str, Any]
@@ -31,23 +29,6 @@ def kubectl(
     return subprocess.run(
         ["kubectl", *args], input=stdin, env=env, capture_output=True, text=True, timeout=60
     )
-
-
-@pytest.fixture(scope="module")
-def crd_installed(cluster: Any) -> Path:
-    """The session cluster's kubeconfig, once the CRD is installed and served there."""
-    kubeconfig: Path = cluster.kubeconfig
-    applied = kubectl(kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", str(CRD))
-    assert applied.returncode == 0, applied.stderr
-    established = kubectl(
-        kubeconfig,
-        "wait",
-        "--for=condition=Established",
-        f"crd/{PLURAL}.airollout.dev",
-        "--timeout=30s",
-    )
-    assert established.returncode == 0, established.stderr
-    return kubeconfig
 
 
 def example(namespace: str) -> Manifest:

@@ -7,26 +7,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from kube_objects import pause_deployment
+
 pytestmark = pytest.mark.cluster
 
-IMAGE = "registry.k8s.io/pause:3.10"
 READY_SECONDS = 60.0
-
-
-def _deployment(name: str, replicas: int) -> client.V1Deployment:
-    labels = {"app": name}
-    container = client.V1Container(name="main", image=IMAGE)
-    return client.V1Deployment(
-        metadata=client.V1ObjectMeta(name=name, labels=labels),
-        spec=client.V1DeploymentSpec(
-            replicas=replicas,
-            selector=client.V1LabelSelector(match_labels=labels),
-            template=client.V1PodTemplateSpec(
-                metadata=client.V1ObjectMeta(labels=labels),
-                spec=client.V1PodSpec(containers=[container]),
-            ),
-        ),
-    )
 
 
 def _pods(core: client.CoreV1Api, namespace: str, app: str) -> list[client.V1Pod]:
@@ -37,7 +22,7 @@ def test_deployment_of_three_becomes_ready_on_the_fake_node_and_scales_down_to_o
     kube_api: client.ApiClient, namespace: str, eventually: Any
 ) -> None:
     apps, core = client.AppsV1Api(kube_api), client.CoreV1Api(kube_api)
-    apps.create_namespaced_deployment(namespace, _deployment("web", 3))
+    apps.create_namespaced_deployment(namespace, pause_deployment("web", 3))
 
     def ready_replicas() -> int:
         status = apps.read_namespaced_deployment_status("web", namespace).status

@@ -8,59 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kubernetes import client
 
 from airollout.analysis.types import Version
-from airollout.api.crd import CRD_FILE_NAME
 from airollout.api.spec import AIRolloutSpec, PodTemplate
 from airollout.traffic.replicas import ReplicaRatioRouter
 from airollout.traffic.router import RolloutTarget, TargetChangedError, TargetMissingError
+from kube_objects import pause_deployment
 
 pytestmark = pytest.mark.cluster
 
-CRD = Path(__file__).parents[2] / "crds" / CRD_FILE_NAME
 STABLE_IMAGE = "registry.k8s.io/pause:3.10"
 CANARY_IMAGE = "registry.k8s.io/pause:3.9"
 READY_SECONDS = 60.0
 REPLICAS = 10
 Eventually = Callable[..., Any]
-
-
-@pytest.fixture(scope="module")
-def crd(kube_api: client.ApiClient, eventually: Eventually) -> None:
-    """The AIRollout CRD, installed and served, so rollouts can own the canary."""
-    extensions = client.ApiextensionsV1Api(kube_api)
-    body = yaml.safe_load(CRD.read_text())
-    try:
-        extensions.create_custom_resource_definition(body)
-    except client.ApiException as error:
-        if error.status != 409:
-            raise
-
-    def established() -> bool:
-        found = extensions.read_custom_resource_definition(body["metadata"]["name"])
-        conditions = found.status.conditions or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    eventually(established, 30, "the AIRollout CRD to be established")
-
-
-def _deployment(name: str, replicas: int) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "main", "image": STABLE_IMAGE}]},
-            },
-        },
-    }
 
 
 class Cluster:
@@ -73,7 +35,9 @@ class Cluster:
         self.eventually = eventually
 
     def create_target(self, name: str = "web", replicas: int = REPLICAS) -> None:
-        self.apps.create_namespaced_deployment(self.namespace, _deployment(name, replicas))
+        self.apps.create_namespaced_deployment(
+            self.namespace, pause_deployment(name, replicas, STABLE_IMAGE)
+        )
         self.eventually(
             lambda: (self.read(name).status.ready_replicas or 0) == replicas,
             READY_SECONDS,
@@ -126,7 +90,7 @@ class Cluster:
 
 @pytest.fixture
 def cluster_ns(
-    crd: None, kube_api: client.ApiClient, namespace: str, eventually: Eventually
+    crd_installed: Path, kube_api: client.ApiClient, namespace: str, eventually: Eventually
 ) -> Cluster:
     return Cluster(kube_api, namespace, eventually)
 

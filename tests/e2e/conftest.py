@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client
-from operator_harness import Process, install_crd, operator_process, workload_process
+from operator_harness import Process, operator_process, workload_process
 
 # The fake OpenAI-compatible server lives with the LLM judge's unit tests; share it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "judge"))
@@ -21,11 +20,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
-
-
-@pytest.fixture(scope="session")
-def crd(kube_api: client.ApiClient) -> None:
-    install_crd(kube_api)
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def processes(request: pytest.FixtureRequest) -> Iterator[list[Process]]:
 
 @pytest.fixture
 def operator(
-    cluster: Any, namespace: str, crd: None, processes: list[Process], tmp_path: Path
+    cluster: Any, namespace: str, crd_installed: Path, processes: list[Process], tmp_path: Path
 ) -> Process:
     """`airollout operator` watching only this test's namespace."""
     process = operator_process(cluster.kubeconfig, namespace, cluster.prometheus_url, tmp_path)

@@ -20,33 +20,15 @@ from typing import Any
 
 import yaml
 from kubernetes import client
-from kubernetes.utils import create_from_yaml
+
+from kube_objects import pause_deployment
 
 REPO = Path(__file__).resolve().parents[2]
-CRD = REPO / "crds" / "airollout.dev_airollouts.yaml"
 SCENARIOS = Path(os.environ.get("AIROLLOUT_SCENARIOS", REPO.parent / "shared" / "scenarios"))
 AIROLLOUT = [sys.executable, "-m", "airollout.cli"]
 IMAGE = "registry.k8s.io/pause:3.10"
 NEW_IMAGE = "registry.k8s.io/pause:3.10-v2"
 GROUP, VERSION, PLURAL = "airollout.dev", "v1alpha1", "airollouts"
-
-
-def install_crd(api: client.ApiClient) -> None:
-    extensions = client.ApiextensionsV1Api(api)
-    document = yaml.safe_load(CRD.read_text())
-    try:
-        extensions.create_custom_resource_definition(document)
-    except client.ApiException as error:
-        if error.status != 409:
-            raise
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        crd = extensions.read_custom_resource_definition(document["metadata"]["name"])
-        conditions = {c.type: c.status for c in (crd.status.conditions or [])}
-        if conditions.get("Established") == "True":
-            return
-        time.sleep(0.2)
-    raise AssertionError("the AIRollout CRD was not established within 30 s")
 
 
 class Process:
@@ -142,21 +124,9 @@ def workload_process(
 
 
 def create_target(api: client.ApiClient, namespace: str, replicas: int = 10) -> None:
-    labels = {"app": "web"}
-    deployment = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "web", "labels": labels},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "main", "image": IMAGE}]},
-            },
-        },
-    }
-    create_from_yaml(api, yaml_objects=[deployment], namespace=namespace)
+    client.AppsV1Api(api).create_namespaced_deployment(
+        namespace, pause_deployment("web", replicas, IMAGE)
+    )
 
 
 ERROR_QUERY = (

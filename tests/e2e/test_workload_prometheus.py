@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from kube_objects import pause_deployment
+
 pytestmark = pytest.mark.e2e
 
-IMAGE = "registry.k8s.io/pause:3.10"
 READY_SECONDS = 60.0
 TRAFFIC_SECONDS = 90.0
 SCENARIOS = Path(
@@ -28,21 +29,6 @@ SCENARIOS = Path(
 )
 RPS = 300
 CANARY_REQUESTS_WANTED = 600
-
-
-def _deployment(name: str, replicas: int) -> client.V1Deployment:
-    labels = {"app": name}
-    return client.V1Deployment(
-        metadata=client.V1ObjectMeta(name=name, labels=labels),
-        spec=client.V1DeploymentSpec(
-            replicas=replicas,
-            selector=client.V1LabelSelector(match_labels=labels),
-            template=client.V1PodTemplateSpec(
-                metadata=client.V1ObjectMeta(labels=labels),
-                spec=client.V1PodSpec(containers=[client.V1Container(name="main", image=IMAGE)]),
-            ),
-        ),
-    )
 
 
 def _query(prometheus_url: str, promql: str) -> dict[str, float]:
@@ -86,8 +72,8 @@ def workload_url(cluster: Any, namespace: str, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def web_nine_and_canary_one(kube_api: client.ApiClient, namespace: str, eventually: Any) -> None:
     apps = client.AppsV1Api(kube_api)
-    apps.create_namespaced_deployment(namespace, _deployment("web", 9))
-    apps.create_namespaced_deployment(namespace, _deployment("web-canary", 1))
+    apps.create_namespaced_deployment(namespace, pause_deployment("web", 9))
+    apps.create_namespaced_deployment(namespace, pause_deployment("web-canary", 1))
 
     def ready(name: str) -> int:
         status = apps.read_namespaced_deployment_status(name, namespace).status
