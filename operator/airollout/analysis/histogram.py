@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from itertools import accumulate
 
 from airollout.analysis.types import Histogram
 
@@ -30,7 +29,7 @@ def edge_at_or_below(edges: Sequence[float], bound: float) -> float | None:
 
 def count_above(histogram: Histogram, edge: float) -> float:
     """Requests slower than `edge`, which must be one of the histogram's edges."""
-    return sum(histogram.counts[bisect_right(histogram.edges, edge) :])
+    return _sum_from(histogram.counts, bisect_right(histogram.edges, edge))
 
 
 def slow_counts(histogram: Histogram, bound: float) -> tuple[float, float]:
@@ -43,36 +42,39 @@ def slow_counts(histogram: Histogram, bound: float) -> tuple[float, float]:
     edges, counts = histogram.edges, histogram.counts
     above = bisect_left(edges, bound)
     has_edge_above = above < len(edges) and math.isfinite(edges[above])
-    breach_events = sum(counts[above + 1 :]) if has_edge_above else 0.0
-    return breach_events, sum(counts[bisect_right(edges, bound) :])
+    breach_events = _sum_from(counts, above + 1) if has_edge_above else 0.0
+    return breach_events, _sum_from(counts, bisect_right(edges, bound))
+
+
+def _sum_from(counts: tuple[float, ...], start: int) -> float:
+    # A loop rather than sum(counts[start:]): no slice is built, and a compiled build keeps
+    # the running total a plain double.
+    total = 0.0
+    for index in range(start, len(counts)):
+        total += counts[index]
+    return total
 
 
 def quantile(histogram: Histogram, q: float) -> float | None:
-    """The q-quantile, interpolated inside its bucket the way Prometheus does; for display."""
+    """The q-quantile, interpolated inside its bucket the way Prometheus does; for display.
+
+    The rank is counted over non-empty buckets only, and a bucket with a negative count (a
+    counter reset seen mid-window) never holds it.
+    """
     counts, edges = histogram.counts, histogram.edges
-    running = list(accumulate(counts))
-    total = running[-1] if running else 0.0
+    total = 0.0
+    for count in counts:
+        total += count
     if total <= 0.0:
         return None
     rank = q * total
-    index = _bucket_reaching(counts, running, rank)
-    if index is None:
-        return edges[-2] if len(edges) > 1 else None
-    lower = edges[index - 1] if index > 0 else 0.0
-    if not math.isfinite(edges[index]):
-        return lower
-    before = running[index - 1] if index > 0 else 0.0
-    return lower + (edges[index] - lower) * (rank - before) / counts[index]
-
-
-def _bucket_reaching(counts: Sequence[float], running: Sequence[float], rank: float) -> int | None:
-    """The first non-empty bucket whose running total reaches `rank`; None when none does."""
-    if rank > 0.0 and running[-1] < math.inf and min(counts) >= 0.0:
-        # Running totals never fall here, so bisection finds the first one to reach the rank,
-        # and a positive rank makes its bucket non-empty.
-        index = bisect_left(running, rank)
-        return index if index < len(counts) else None
-    for index, (count, reached) in enumerate(zip(counts, running, strict=True)):
+    before = 0.0
+    for index, count in enumerate(counts):
+        reached = before + count
         if count > 0.0 and reached >= rank:
-            return index
-    return None
+            lower = edges[index - 1] if index > 0 else 0.0
+            if not math.isfinite(edges[index]):
+                return lower
+            return lower + (edges[index] - lower) * (rank - before) / count
+        before = reached
+    return edges[-2] if len(edges) > 1 else None

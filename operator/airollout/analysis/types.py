@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
+
+# The results below, and Histogram, are named tuples rather than frozen dataclasses: several
+# are built at every decision, a frozen dataclass's __init__ sets each field through
+# object.__setattr__, and that alone was a sixth of a decision's cost. A tuple is immutable
+# all the same.
 
 
 class Version(StrEnum):
@@ -20,8 +27,7 @@ class MetricKind(StrEnum):
     GAUGE = "gauge"
 
 
-@dataclass(frozen=True, slots=True)
-class Histogram:
+class Histogram(NamedTuple):
     """Request counts per latency bucket, as Prometheus exports them but not cumulative.
 
     `edges[i]` is the upper bound (`le`) of bucket i in the metric's unit; the last edge is
@@ -88,11 +94,8 @@ class Outcome(StrEnum):
     NO_DATA = "no-data"
 
 
-@dataclass(frozen=True, slots=True)
-class TestResult:
+class TestResult(NamedTuple):
     """One check on one metric, with what a person needs to audit it."""
-
-    __test__ = False  # not a test class, whatever pytest guesses from the name
 
     test: str  # e.g. "bound", "msprt-rate-ratio"
     outcome: Outcome
@@ -102,8 +105,12 @@ class TestResult:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class MetricResult:
+# Not a test class, whatever pytest guesses from the name (set here: a class attribute in
+# the body would read as a field).
+setattr(TestResult, "__test__", False)  # noqa: B010
+
+
+class MetricResult(NamedTuple):
     name: str
     kind: MetricKind
     canary_value: float | None
@@ -112,6 +119,6 @@ class MetricResult:
     stable_n: float
     bound: TestResult | None
     comparison: TestResult | None
-    extra: Mapping[str, float] = field(default_factory=dict)
+    extra: Mapping[str, float] = MappingProxyType({})
     # The same bound checked on stable: a breach by both is a shared cause, not the canary's.
     stable_bound: TestResult | None = None

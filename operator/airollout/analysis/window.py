@@ -81,10 +81,18 @@ def latency_totals(window: Sequence[Observation], version: Version, metric: str)
     return LatencyTotals(len(rows), Histogram(edges, summed), requests)
 
 
-def _column_sums(rows: Sequence[Sequence[float]]) -> tuple[float, ...]:
-    # Every row has the layout's width (checked when it was kept), so zip's strict check,
-    # a measurable share of this sum, would find nothing.
-    return tuple(map(sum, zip(*rows, strict=False)))
+def _column_sums(rows: list[tuple[float, ...]]) -> tuple[float, ...]:
+    # Every row has the layout's width (checked when it was kept). Column by column, so a
+    # compiled build keeps each running sum as a plain double.
+    if not rows:
+        return ()
+    sums: list[float] = []
+    for column in range(len(rows[0])):
+        total = 0.0
+        for row in rows:
+            total += row[column]
+        sums.append(total)
+    return tuple(sums)
 
 
 def _histograms(window: Sequence[Observation], version: Version, metric: str) -> list[Histogram]:

@@ -18,7 +18,7 @@ decides, in this order:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from airollout.analysis.evaluate import evaluate_window, initial_state
 from airollout.analysis.types import (
@@ -118,7 +118,7 @@ def reasoning(action: Action, findings: Sequence[Finding], context: DecisionCont
 class RulesJudge:
     """The rules-and-statistics judge; no network, a small JSON state between windows."""
 
-    name = JUDGE_NAME
+    name: ClassVar[str] = JUDGE_NAME
 
     def initial_state(self, settings: AnalysisSettings) -> dict[str, Any]:
         return initial_state()

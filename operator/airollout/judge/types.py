@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from airollout.analysis.types import AnalysisSettings, MetricResult, Observation
 
@@ -34,9 +34,11 @@ class DecisionContext:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Opinion:
-    """What one judge said, with the accounting the record needs."""
+class Opinion(NamedTuple):
+    """What one judge said, with the accounting the record needs.
+
+    A named tuple, like the analysis results: one is built at every decision (see
+    analysis.types)."""
 
     judge: str  # "rules", "llm"
     action: Action | None  # None when the judge gave no usable answer
@@ -66,7 +68,9 @@ class Judge(Protocol):
     resumes the same sequential test) and is never mutated: `decide` returns a new one.
     """
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The judge's name in records and benchmark tables."""
 
     def initial_state(self, settings: AnalysisSettings) -> dict[str, Any]: ...
 
