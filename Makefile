@@ -4,10 +4,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SCENARIOS ?= ../shared/scenarios
+COMPILED := $(shell sed -e 's/\#.*//' hack/compiled-modules)
 PURE := operator/airollout/api operator/airollout/rollout operator/airollout/analysis \
         operator/airollout/judge operator/airollout/sim
 
-.PHONY: help install tools lint format crds test test-unit test-cluster test-e2e \
+.PHONY: help install compile tools lint format crds test test-unit test-cluster test-e2e \
         bench bench-decisions bench-harness bench-operator demo cluster-up cluster-down clean
 
 help: ## list the targets
@@ -18,7 +19,14 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	uv sync --frozen
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv with the project installed editable
+# The decision core runs compiled (hack/compile.sh); rebuilt whenever one of its sources changes.
+$(VENV)/.compiled: $(VENV)/.installed $(COMPILED) hack/compiled-modules hack/compile.sh
+	hack/compile.sh
+	@touch $@
+
+install: $(VENV)/.installed $(VENV)/.compiled ## .venv with the project editable, its core compiled
+
+compile: install ## rebuild the compiled decision core after editing one of its sources
 
 tools: ## build or reuse the control plane, kwok, helm and Prometheus (cached by version)
 	hack/build-tools.sh
@@ -70,5 +78,7 @@ cluster-down: ## stop the local cluster
 demo: install tools ## a healthy and a failing rollout on the local cluster, live
 	hack/demo.sh
 
-clean: ## remove the virtualenv and caches (not the built binaries)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+clean: ## remove the virtualenv, caches and compiled modules (not the built binaries)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis operator/build
+	find operator -name '*.so' -delete
+	rm -f operator/.mypyc-sources

@@ -38,12 +38,24 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "hack"))
 
 import localcluster  # noqa: E402
+from compiled_core import stale_sources  # noqa: E402
 from localcluster.layout import bin_dir_from_env  # noqa: E402
 
 NAMESPACE_READY_SECONDS = 30.0
 CRD = REPO_ROOT / "crds" / CRD_FILE_NAME
 CRD_NAME = f"crd/{PLURAL}.{GROUP}"
 T = TypeVar("T")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test a compiled decision core older than its sources: Python would import
+    the old extension, not the edited source."""
+    stale = stale_sources()
+    if stale:
+        pytest.exit(
+            f"compiled modules are older than their sources {stale}: run `make compile`",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

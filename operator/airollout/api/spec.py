@@ -167,7 +167,14 @@ class MetricSpec(SpecModel):
     )
 
     name: Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
-    kind: MetricKind = MetricKind.GAUGE
+    # Described here, not only by the enum's docstring: a compiled build (hack/compile.sh)
+    # does not keep class docstrings, and the CRD must not depend on the build.
+    kind: MetricKind = Field(
+        default=MetricKind.GAUGE,
+        description=(
+            "How a metric's samples are read: counts of failures, a latency histogram, or a gauge."
+        ),
+    )
     query: Query | None = None
     error_query: Query | None = None
     total_query: Query | None = None

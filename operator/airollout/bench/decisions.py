@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airollout.analysis.types import AnalysisSettings, Observation
-from airollout.bench.judges import JudgeFactory
+from airollout.bench.judges import JudgeFactory, is_compiled
 from airollout.judge.types import Action, DecisionContext, Judge
 from airollout.sim.model import SliceStart
 from airollout.sim.scenario import Scenario
@@ -36,6 +36,7 @@ class JudgeSummary:
     detect_s_median: float | None  # over regressions (expect rollback) that were rolled back
     decisions_per_s: float
     results: tuple[ScenarioResult, ...]
+    compiled: bool = False  # whether the judge ran from a compiled extension
 
     @property
     def outcomes(self) -> dict[str, Action]:
@@ -58,7 +59,7 @@ def run_benchmark(
     for name, factory in judges.items():
         results = tuple(run_scenario(scenario, factory()) for scenario in scenarios)
         rate = decisions_per_second(factory, scenarios, throughput_seconds)
-        summaries.append(summarise(name, scenarios, results, rate))
+        summaries.append(summarise(name, scenarios, results, rate, compiled=is_compiled(factory)))
     return BenchmarkReport(tuple(scenarios), tuple(summaries))
 
 
@@ -67,6 +68,8 @@ def summarise(
     scenarios: Sequence[Scenario],
     results: Sequence[ScenarioResult],
     decisions_per_s: float,
+    *,
+    compiled: bool = False,
 ) -> JudgeSummary:
     expected = {scenario.name: scenario.expect for scenario in scenarios}
     detect_times = [
@@ -89,6 +92,7 @@ def summarise(
         detect_s_median=statistics.median(detect_times) if detect_times else None,
         decisions_per_s=decisions_per_s,
         results=tuple(results),
+        compiled=compiled,
     )
 
 
@@ -222,7 +226,19 @@ def render_table(report: BenchmarkReport) -> str:
         )
         for scenario in report.scenarios
     ]
-    return _columns(header, rows) + "\n\n" + _columns(matrix_header, matrix)
+    return "\n\n".join(
+        (_columns(header, rows), _throughput_note(report), _columns(matrix_header, matrix))
+    )
+
+
+def _throughput_note(report: BenchmarkReport) -> str:
+    """How decisions/s was measured, and which judges ran compiled."""
+    builds = {
+        "compiled": [summary.judge for summary in report.judges if summary.compiled],
+        "interpreted": [summary.judge for summary in report.judges if not summary.compiled],
+    }
+    shown = "; ".join(f"{build}: {', '.join(names)}" for build, names in builds.items() if names)
+    return f"decisions/s: CPU time of one thread, best {THROUGHPUT_PASS_SECONDS:g} s pass ({shown})"
 
 
 def _cell(scenario: Scenario, summary: JudgeSummary) -> str:

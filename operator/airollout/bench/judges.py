@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import sys
 from collections.abc import Callable
 
 from airollout.bench.baselines.argo_threshold import ArgoThresholdJudge
@@ -43,3 +45,10 @@ def registry() -> dict[str, JudgeFactory]:
     judges = {DEFAULT_JUDGE: found} if found is not None else {}
     judges.update(BASELINES)
     return judges
+
+
+def is_compiled(factory: JudgeFactory) -> bool:
+    """Whether the judge's module was imported from a compiled extension (hack/compile.sh)."""
+    module = sys.modules.get(getattr(factory, "__module__", ""))
+    path = getattr(module, "__file__", None) or ""
+    return path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
