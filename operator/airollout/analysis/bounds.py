@@ -35,6 +35,7 @@ from scipy.special import gammaincinv
 from airollout.analysis import sequential
 from airollout.analysis.types import AnalysisSettings, Outcome, TestResult
 
+# Numbers in messages go through format(x, spec), as in analysis.comparison (why: there).
 RATE_TEST = "bound-anytime"
 GAUGE_TEST = "bound-gauge"
 GAUGE_MIN_STEPS = 3
@@ -124,28 +125,24 @@ def read_rate(state: dict[str, Any], levels: RateLevels, what: str) -> TestResul
         return TestResult(RATE_TEST, Outcome.NO_DATA, None, reference, None, f"No {what} data.")
     rate = x / n
     breach = sequential.evalue(state["breach"])
+    seen = f"{what} {format(rate, '.4g')} over {format(n, '.0f')} requests at this slice"
+    reference_shown = levels.shown_reference
     if breach >= levels.fail_at:
         message = (
-            f"{what} {rate:.4g} over {n:.0f} requests at this slice is above "
-            f"{levels.shown_reference} with e-value {breach:.3g} >= {levels.shown_fail_at}."
+            f"{seen} is above {reference_shown} with e-value {format(breach, '.3g')} >= "
+            f"{levels.shown_fail_at}."
         )
         return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
     # The upper bound is above the estimate, so it is only worth computing below the bound.
     below = state["x_within"] < n * reference
     upper = _upper_events(state["x_within"], levels.confidence) / n if below else math.inf
+    upper_shown = f"its {levels.shown_confidence} upper bound is {format(upper, '.4g')}"
     if upper < reference:
-        message = (
-            f"{what} {rate:.4g} over {n:.0f} requests at this slice is below "
-            f"{levels.shown_reference}: its {levels.shown_confidence} upper bound is {upper:.4g}."
-        )
+        message = f"{seen} is below {reference_shown}: {upper_shown}."
         return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
-    doubt = (
-        f"its {levels.shown_confidence} upper bound is {upper:.4g}" if below else "it is not lower"
-    )
     message = (
-        f"{what} {rate:.4g} over {n:.0f} requests at this slice is not yet shown above "
-        f"{levels.shown_reference} (e-value {breach:.3g} of {levels.shown_fail_at}) nor below "
-        f"it ({doubt})."
+        f"{seen} is not yet shown above {reference_shown} (e-value {format(breach, '.3g')} of "
+        f"{levels.shown_fail_at}) nor below it ({upper_shown if below else 'it is not lower'})."
     )
     return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
 

@@ -22,6 +22,8 @@ from typing import Any
 from airollout.analysis import sequential
 from airollout.analysis.types import AnalysisSettings, Outcome, TestResult
 
+# Numbers in messages go through format(x, spec) rather than an f-string's {x:spec}: compiled
+# (hack/compile.sh), the latter becomes a str.format call a third slower, at every window.
 RATIO_TEST = "msprt-rate-ratio"
 # Several ratio tests of one metric read as one (see the module docstring).
 MEAN_RATIO_TEST = "msprt-rate-ratio-mean"
@@ -122,7 +124,7 @@ def combined_result(
 
 
 def _shown(ratio: float | None) -> str:
-    return "undefined (no events yet)" if ratio is None else f"{ratio:.3g}"
+    return "undefined (no events yet)" if ratio is None else format(ratio, ".3g")
 
 
 # How a reading names its e-values (against the null, towards it).
@@ -147,19 +149,20 @@ def _read_pair(
     shown_threshold, shown_fail_at, shown_pass_at = _shown_levels(threshold, fail_at, pass_at)
     if against >= fail_at:
         message = (
-            f"{seen} is above {shown_threshold} with {against_kind} {against:.3g} >= "
+            f"{seen} is above {shown_threshold} with {against_kind} {format(against, '.3g')} >= "
             f"{shown_fail_at}."
         )
         return TestResult(test, Outcome.FAIL, statistic, threshold, against, message)
     if towards >= pass_at:
         message = (
-            f"{seen} is below {shown_threshold} with {towards_kind} {towards:.3g} >= "
+            f"{seen} is below {shown_threshold} with {towards_kind} {format(towards, '.3g')} >= "
             f"{shown_pass_at}."
         )
         return TestResult(test, Outcome.PASS, statistic, threshold, towards, message)
     message = (
         f"{seen} is not yet shown above or below {shown_threshold} ({against_kind} "
-        f"{against:.3g} of {shown_fail_at}, {towards_kind} {towards:.3g} of {shown_pass_at})."
+        f"{format(against, '.3g')} of {shown_fail_at}, {towards_kind} "
+        f"{format(towards, '.3g')} of {shown_pass_at})."
     )
     return TestResult(test, Outcome.NOT_YET, statistic, threshold, against, message)
 

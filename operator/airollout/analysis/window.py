@@ -8,24 +8,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Final, final
 
 from airollout.analysis.types import Histogram, Observation, Sample, Version
 
-# The totals are immutable named tuples rather than frozen dataclasses: several are built
-# per decision, and a tuple is built several times faster.
+# The totals are plain classes with final attributes: several are built per decision and,
+# compiled (hack/compile.sh), such a class is built and read natively; a named tuple or a
+# dataclass would go through Python-level constructors.
 
 
-class ErrorTotals(NamedTuple):
-    steps: int
-    requests: float
-    errors: float
+@final
+class ErrorTotals:
+    def __init__(self, steps: int, requests: float, errors: float) -> None:
+        self.steps: Final = steps
+        self.requests: Final = requests
+        self.errors: Final = errors
 
 
-class LatencyTotals(NamedTuple):
-    steps: int
-    histogram: Histogram | None  # the window's bucket counts summed over usable steps
-    requests: float = 0.0  # the histogram's total
+@final
+class LatencyTotals:
+    def __init__(self, steps: int, histogram: Histogram | None, requests: float = 0.0) -> None:
+        self.steps: Final = steps
+        self.histogram: Final = histogram  # the window's bucket counts over usable steps
+        self.requests: Final = requests  # the histogram's total
 
 
 def usable(window: Sequence[Observation], warmup_s: float) -> list[Observation]:
