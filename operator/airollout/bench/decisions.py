@@ -17,7 +17,10 @@ from airollout.sim.scenario import Scenario
 from airollout.sim.simulator import ScenarioResult, analysis_settings, run_scenario, simulate_window
 
 # Throughput is timed on the same windows for every judge, until both floors are passed.
-THROUGHPUT_MIN_SECONDS = 1.0
+# Three seconds of passes, not one: shared machines (this project's among them) go through
+# stretches of a few seconds in which every judge runs at half speed, and the best pass should
+# show the judge's own cost, not its neighbours'.
+THROUGHPUT_MIN_SECONDS = 3.0
 THROUGHPUT_MIN_DECISIONS = 200
 THROUGHPUT_PASS_SECONDS = 0.2
 
