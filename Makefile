@@ -26,7 +26,9 @@ $(VENV)/.compiled: $(VENV)/.installed $(COMPILED) hack/compiled-modules hack/com
 
 install: $(VENV)/.installed $(VENV)/.compiled ## .venv with the project editable, its core compiled
 
-compile: install ## rebuild the compiled decision core after editing one of its sources
+compile: $(VENV)/.installed ## rebuild the compiled decision core (make install rebuilds it on edits)
+	hack/compile.sh
+	@touch $(VENV)/.compiled
 
 tools: ## build or reuse the control plane, kwok, helm and Prometheus (cached by version)
 	hack/build-tools.sh

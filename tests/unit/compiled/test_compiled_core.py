@@ -39,7 +39,7 @@ def test_every_listed_module_is_imported_from_its_compiled_extension() -> None:
         for name in map(module_name, sources)
         if not is_extension(importlib.import_module(name).__file__)
     ]
-    assert interpreted == [], f"not compiled (run `make install`): {interpreted}"
+    assert interpreted == [], f"not compiled (run `make compile`): {interpreted}"
 
 
 def test_the_compiled_core_decides_exactly_as_its_sources_do() -> None:
