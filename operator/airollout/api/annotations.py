@@ -1,4 +1,4 @@
-"""Annotations people and the operator agree on, beside the spec and status."""
+"""Annotations and labels people and the operator agree on, beside the spec and status."""
 
 from __future__ import annotations
 
@@ -10,3 +10,6 @@ from airollout.api.crd import GROUP
 ACTION_ANNOTATION = f"{GROUP}/action"
 ACTION_BY_ANNOTATION = f"{GROUP}/action-by"
 ACTIONS = ("resume", "promote", "abort")
+
+# On what the operator creates for a rollout (its canary, its decision log): the rollout's name.
+ROLLOUT_LABEL = f"{GROUP}/rollout"

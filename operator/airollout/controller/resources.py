@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from airollout.api.annotations import ACTION_ANNOTATION, ACTION_BY_ANNOTATION, ACTIONS
+from airollout.api.annotations import (
+    ACTION_ANNOTATION,
+    ACTION_BY_ANNOTATION,
+    ACTIONS,
+    ROLLOUT_LABEL,
+)
 from airollout.api.crd import GROUP, KIND, PLURAL, VERSION
 
 API_VERSION = f"{GROUP}/{VERSION}"
 DECISION_LOG_LABEL = f"{GROUP}/decision-log"
-ROLLOUT_LABEL = f"{GROUP}/rollout"
 
 __all__ = [
     "ACTIONS",

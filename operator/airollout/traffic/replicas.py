@@ -16,6 +16,8 @@ from typing import Any
 from kubernetes import client
 
 from airollout.analysis.types import Version
+from airollout.api.annotations import ROLLOUT_LABEL
+from airollout.api.crd import GROUP, KIND, VERSION
 from airollout.traffic import remembered
 from airollout.traffic.deployments import (
     ConflictError,
@@ -39,11 +41,10 @@ from airollout.traffic.templates import (
     template_hash,
 )
 
-VERSION_LABEL = "airollout.dev/version"
-ROLLOUT_LABEL = "airollout.dev/rollout"
-ROLE_LABEL = "airollout.dev/role"
-CANARY_TEMPLATE_HASH = "airollout.dev/template-hash"
-OWNER_API_VERSION, OWNER_KIND = "airollout.dev/v1alpha1", "AIRollout"
+VERSION_LABEL = f"{GROUP}/version"
+ROLE_LABEL = f"{GROUP}/role"
+CANARY_TEMPLATE_HASH = f"{GROUP}/template-hash"
+OWNER_API_VERSION = f"{GROUP}/{VERSION}"
 # Target spec fields the canary copies so its pods roll out and count as ready the same way.
 COPIED_SPEC_FIELDS = ("minReadySeconds", "progressDeadlineSeconds", "strategy")
 
@@ -210,7 +211,7 @@ def _new_canary(
     selector.setdefault("matchLabels", {})[VERSION_LABEL] = "canary"
     owner = {
         "apiVersion": OWNER_API_VERSION,
-        "kind": OWNER_KIND,
+        "kind": KIND,
         "name": target.rollout,
         "uid": target.rollout_uid,
         "controller": True,
