@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from kube_objects import pause_deployment
+from airollout.bench.scale.workloads import pause_deployment
 
 pytestmark = pytest.mark.cluster
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import secrets
-import socket
 import time
 import urllib.parse
 import urllib.request
@@ -26,6 +25,8 @@ from airollout.analysis.types import MetricKind, Sample, Version
 from airollout.api.spec import MetricSpec
 from airollout.metrics.prometheus import PrometheusProvider
 from airollout.metrics.provider import WindowQuery
+from airollout.sim.workload import QUERIES
+from localcluster.ports import free_loopback_ports
 
 pytestmark = pytest.mark.cluster
 
@@ -37,21 +38,17 @@ TRAFFIC = {
     CANARY: ({"200": 190, "500": 10}, {0.05: 150, 0.3: 40, 2.0: 10}),
     STABLE: ({"200": 995, "500": 5}, {0.05: 1000}),
 }
-SELECTOR = 'namespace="{{ namespace }}",deployment="{{ workload }}"'
 ERROR_RATE = MetricSpec(
     name="error-rate",
     kind=MetricKind.ERROR_RATE,
-    error_query=f'sum(increase(http_requests_total{{{SELECTOR},status=~"5.."}}[{{{{ window }}}}]))',
-    total_query=f"sum(increase(http_requests_total{{{SELECTOR}}}[{{{{ window }}}}]))",
+    error_query=QUERIES["errorQuery"],
+    total_query=QUERIES["totalQuery"],
     max=0.005,
 )
 LATENCY = MetricSpec(
-    name="latency",
-    kind=MetricKind.LATENCY,
-    buckets_query="sum by (le) (increase(http_request_duration_seconds_bucket"
-    f"{{{SELECTOR}}}[{{{{ window }}}}]))",
-    max=0.5,
+    name="latency", kind=MetricKind.LATENCY, buckets_query=QUERIES["bucketsQuery"], max=0.5
 )
+SELECTOR = 'namespace="{{ namespace }}",deployment="{{ workload }}"'
 REQUESTS_SO_FAR = MetricSpec(
     name="requests-so-far", query=f"sum(http_requests_total{{{SELECTOR}}})", max=1e6
 )
@@ -211,9 +208,7 @@ def test_a_bad_query_gives_prometheus_own_error_not_an_exception(scraped: _Scrap
 def test_an_unreachable_prometheus_gives_a_problem_within_a_bounded_time(
     scraped: _Scraped,
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    closed = f"http://127.0.0.1:{free_loopback_ports(1)[0]}"
     started = time.monotonic()
     data = PrometheusProvider(closed, timeout_s=2.0).read_window(
         scraped.window(ERROR_RATE, LATENCY, REQUESTS_SO_FAR)

@@ -12,9 +12,9 @@ from kubernetes import client
 
 from airollout.analysis.types import Version
 from airollout.api.spec import AIRolloutSpec, PodTemplate
+from airollout.bench.scale.workloads import pause_deployment
 from airollout.traffic.replicas import ReplicaRatioRouter
 from airollout.traffic.router import RolloutTarget, TargetChangedError, TargetMissingError
-from kube_objects import pause_deployment
 
 pytestmark = pytest.mark.cluster
 

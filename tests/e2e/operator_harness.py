@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +20,16 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from kube_objects import pause_deployment
+from airollout.api.crd import GROUP, PLURAL, VERSION
+from airollout.bench.scale.workloads import pause_deployment
+from airollout.sim.workload import QUERIES
+from localcluster.ports import free_loopback_ports
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(os.environ.get("AIROLLOUT_SCENARIOS", REPO.parent / "shared" / "scenarios"))
 AIROLLOUT = [sys.executable, "-m", "airollout.cli"]
 IMAGE = "registry.k8s.io/pause:3.10"
 NEW_IMAGE = "registry.k8s.io/pause:3.10-v2"
-GROUP, VERSION, PLURAL = "airollout.dev", "v1alpha1", "airollouts"
 
 
 class Process:
@@ -67,17 +68,11 @@ class Process:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def operator_process(
     kubeconfig: Path, namespace: str, prometheus_url: str | None, log_dir: Path
 ) -> Process:
     """`airollout operator` for one namespace; its /metrics is at `.metrics_url`."""
-    port = free_port()
+    (port,) = free_loopback_ports(1)
     argv = [*AIROLLOUT, "operator", "--kubeconfig", str(kubeconfig), "--namespace", namespace]
     argv += ["--metrics-port", str(port), "--metrics-address", "127.0.0.1", "--tick", "0.5"]
     if prometheus_url:
@@ -129,20 +124,6 @@ def create_target(api: client.ApiClient, namespace: str, replicas: int = 10) -> 
     )
 
 
-ERROR_QUERY = (
-    'sum(increase(http_requests_total{namespace="{{ namespace }}",'
-    'deployment="{{ workload }}",status=~"5.."}[{{ window }}]))'
-)
-TOTAL_QUERY = (
-    'sum(increase(http_requests_total{namespace="{{ namespace }}",'
-    'deployment="{{ workload }}"}[{{ window }}]))'
-)
-BUCKETS_QUERY = (
-    'sum by (le) (increase(http_request_duration_seconds_bucket{namespace="{{ namespace }}",'
-    'deployment="{{ workload }}"}[{{ window }}]))'
-)
-
-
 def rollout_manifest(name: str, **spec: Any) -> dict[str, Any]:
     """An AIRollout of Deployment `web` to NEW_IMAGE, judged every 5 s on errors and p99."""
     body: dict[str, Any] = {
@@ -157,14 +138,14 @@ def rollout_manifest(name: str, **spec: Any) -> dict[str, Any]:
                 {
                     "name": "error-rate",
                     "kind": "errorRate",
-                    "errorQuery": ERROR_QUERY,
-                    "totalQuery": TOTAL_QUERY,
+                    "errorQuery": QUERIES["errorQuery"],
+                    "totalQuery": QUERIES["totalQuery"],
                     "max": 0.005,
                 },
                 {
                     "name": "p99-latency",
                     "kind": "latency",
-                    "bucketsQuery": BUCKETS_QUERY,
+                    "bucketsQuery": QUERIES["bucketsQuery"],
                     "max": 0.5,
                 },
             ],

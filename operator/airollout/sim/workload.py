@@ -40,6 +40,14 @@ STATUS_ERROR = "500"
 REQUESTS_METRIC = "http_requests_total"
 DURATION_METRIC = "http_request_duration_seconds"
 CANARY_SUFFIX = "-canary"
+# The AIRollout query templates that read this workload's series, by spec field.
+_SELECTOR = 'namespace="{{ namespace }}",deployment="{{ workload }}"'
+_WINDOW = "[{{ window }}]"
+QUERIES = {
+    "errorQuery": f'sum(increase({REQUESTS_METRIC}{{{_SELECTOR},status=~"5.."}}{_WINDOW}))',
+    "totalQuery": f"sum(increase({REQUESTS_METRIC}{{{_SELECTOR}}}{_WINDOW}))",
+    "bucketsQuery": f"sum by (le) (increase({DURATION_METRIC}_bucket{{{_SELECTOR}}}{_WINDOW}))",
+}
 LABELS = ("namespace", "deployment", "version")
 _MS_PER_SECOND = 1000.0
 

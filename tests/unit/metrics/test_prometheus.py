@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import threading
 import time
 import urllib.parse
@@ -24,6 +23,7 @@ from airollout.analysis.types import Histogram, MetricKind, Sample, Version
 from airollout.api.spec import MetricSpec
 from airollout.metrics.prometheus import QUERY_SECONDS, PrometheusProvider
 from airollout.metrics.provider import WindowQuery
+from localcluster.ports import free_loopback_ports
 
 pytestmark = pytest.mark.unit
 
@@ -117,12 +117,6 @@ def _window(*metrics: MetricSpec, start: datetime = START, end: datetime = END) 
 
 def _rendered(template: str, workload: str) -> str:
     return template.replace("{{ workload }}", workload).replace("{{ window }}", "60s")
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _query_count(outcome: str) -> float:
@@ -250,7 +244,7 @@ def test_a_server_error_without_json_is_reported_with_its_status(
 
 
 def test_a_refused_connection_is_one_problem_and_no_data_without_waiting() -> None:
-    address = f"http://127.0.0.1:{_closed_port()}"
+    address = f"http://127.0.0.1:{free_loopback_ports(1)[0]}"
     started = time.monotonic()
     data = PrometheusProvider(address).read_window(_window(ERROR_RATE, LATENCY, MEMORY))
     assert time.monotonic() - started < 2.0
@@ -288,7 +282,7 @@ def test_an_answer_that_is_not_prometheus_json_is_a_problem_not_an_exception(
 
 
 def test_credentials_in_the_address_never_reach_the_problems() -> None:
-    address = f"http://reader:s3cret@127.0.0.1:{_closed_port()}"
+    address = f"http://reader:s3cret@127.0.0.1:{free_loopback_ports(1)[0]}"
     data = PrometheusProvider(address).read_window(_window(MEMORY))
     assert data.problems
     assert not any("s3cret" in problem for problem in data.problems)

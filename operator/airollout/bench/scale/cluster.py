@@ -36,11 +36,12 @@ from airollout.bench.scale.settings import (
     PODS_PER_NODE,
     PODS_PER_ROLLOUT,
     REPO_ROOT,
+    TARGET_REPLICAS,
     ScaleSettings,
     config,
 )
 from airollout.bench.scale.watching import DecisionWatch, watch_rollouts
-from airollout.bench.scale.workloads import SteadyExporter, rollout_manifest, target_deployment
+from airollout.bench.scale.workloads import SteadyExporter, pause_deployment, rollout_manifest
 from airollout.sim.workload import (
     REQUESTS_METRIC,
 )
@@ -344,7 +345,9 @@ def _delete_namespace(cluster: Cluster, namespace: str) -> None:
 
 def _create_targets(cluster: Cluster, namespace: str, targets: Sequence[str]) -> None:
     for target in targets:
-        cluster.apps.create_namespaced_deployment(namespace, target_deployment(target))
+        cluster.apps.create_namespaced_deployment(
+            namespace, pause_deployment(target, TARGET_REPLICAS)
+        )
 
     def all_ready() -> bool:
         deployments = cluster.apps.list_namespaced_deployment(namespace).items

@@ -22,9 +22,10 @@ OPERATOR_HISTOGRAMS = {
     "airollout_prometheus_query_seconds": "one Prometheus query (operator's)",
 }
 config: Any = _config  # untyped package: one Any rather than an ignore per call
-# Stable, canary and a surge pod during promotion, per replica of the 2-replica targets;
-# each kwok node of the harness takes 110 pods.
-PODS_PER_ROLLOUT, PODS_PER_NODE = 6, 110
+TARGET_REPLICAS = 2
+# Stable, canary and a surge pod during promotion, per replica of the targets; each kwok
+# node of the harness takes 110 pods.
+PODS_PER_ROLLOUT, PODS_PER_NODE = 3 * TARGET_REPLICAS, 110
 FINISHED_PHASES = frozenset({"Succeeded", "RolledBack", "Failed"})
 # Cumulative share of requests at or below each latency edge (seconds): p99 near 0.1 s,
 # far inside the rollouts' 0.5 s bound, identical for stable and canary.

@@ -16,6 +16,7 @@ from airollout.bench.scale.settings import IMAGE, LATENCY_SHARES, NEW_IMAGE, Sca
 from airollout.sim.workload import (
     CANARY_SUFFIX,
     DURATION_METRIC,
+    QUERIES,
     REQUESTS_METRIC,
     STATUS_ERROR,
     STATUS_OK,
@@ -57,27 +58,16 @@ def _le(edge: float) -> str:
     return "+Inf" if math.isinf(edge) else repr(edge)
 
 
-def _queries() -> dict[str, str]:
-    series = 'namespace="{{ namespace }}",deployment="{{ workload }}"'
-    window = "[{{ window }}]"
-    return {
-        "errorQuery": f'sum(increase({REQUESTS_METRIC}{{{series},status=~"5.."}}{window}))',
-        "totalQuery": f"sum(increase({REQUESTS_METRIC}{{{series}}}{window}))",
-        "bucketsQuery": (f"sum by (le) (increase({DURATION_METRIC}_bucket{{{series}}}{window}))"),
-    }
-
-
 def rollout_manifest(name: str, target: str, settings: ScaleSettings) -> dict[str, Any]:
     """An AIRollout of `target` to a new image, judged by the rules judge on errors and p99."""
-    queries = _queries()
     error_rate = {
         "name": "error-rate",
         "kind": "errorRate",
-        "errorQuery": queries["errorQuery"],
-        "totalQuery": queries["totalQuery"],
+        "errorQuery": QUERIES["errorQuery"],
+        "totalQuery": QUERIES["totalQuery"],
         "max": 0.01,
     }
-    latency = {"name": "p99-latency", "kind": "latency", "bucketsQuery": queries["bucketsQuery"]}
+    latency = {"name": "p99-latency", "kind": "latency", "bucketsQuery": QUERIES["bucketsQuery"]}
     spec = {
         "targetRef": {"name": target},
         "template": {"image": NEW_IMAGE},
@@ -99,18 +89,20 @@ def rollout_manifest(name: str, target: str, settings: ScaleSettings) -> dict[st
     }
 
 
-def target_deployment(name: str) -> dict[str, Any]:
+def pause_deployment(name: str, replicas: int, image: str = IMAGE) -> dict[str, Any]:
+    """A Deployment of `replicas` pods labelled `app: <name>` with one container, `main`;
+    kwok makes its pods Running and Ready. The tests build their targets with it too."""
     labels = {"app": name}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "labels": labels},
         "spec": {
-            "replicas": 2,
+            "replicas": replicas,
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "main", "image": IMAGE}]},
+                "spec": {"containers": [{"name": "main", "image": image}]},
             },
         },
     }
