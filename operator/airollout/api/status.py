@@ -69,6 +69,8 @@ class AIRolloutStatus(CamelModel):
     last_decision: str | None = None  # newest record's action and one line, for `kubectl get`
     decisions: list[dict[str, Any]] = Field(default_factory=list)  # last records, capped
     evidence: dict[str, Any] = Field(default_factory=dict)  # judge state carried across windows
+    template_hash: str | None = None  # of the spec.template the evidence was gathered on
+    analysis_restarted: str | None = None  # why the evidence was reset; the next record says it
     test_plan: dict[str, Any] | None = None
     promotion: dict[str, Any] | None = None
     conditions: list[Condition] = Field(default_factory=list)
@@ -124,6 +126,7 @@ class DecisionRecord(CamelModel):
     metrics: list[MetricRecord] = Field(default_factory=list)
     opinions: list[OpinionRecord] = Field(default_factory=list)
     overrides: list[str] = Field(default_factory=list)
+    analysis_restarted: str | None = None  # the first record after a new canary version says so
 
 
 class TestPlan(CamelModel):
