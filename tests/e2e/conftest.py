@@ -3,16 +3,13 @@ each scoped to one test's namespace, with their logs shown when the test fails."
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from operator_harness import Process, operator_process, workload_process
 
-# The fake OpenAI-compatible server lives with the LLM judge's unit tests; share it.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "judge"))
+from tests.e2e.operator_harness import Process, operator_process, workload_process
 
 
 @pytest.hookimpl(wrapper=True)

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from operator_harness import (
+
+from tests.e2e.operator_harness import (
     GROUP,
     PLURAL,
     VERSION,

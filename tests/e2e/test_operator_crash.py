@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from kubernetes import client, watch
-from operator_harness import (
+
+from tests.e2e.operator_harness import (
     NEW_IMAGE,
     create_rollout,
     create_target,

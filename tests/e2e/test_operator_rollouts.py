@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from operator_harness import (
+
+from tests.e2e.operator_harness import (
     NEW_IMAGE,
     create_rollout,
     create_target,
@@ -19,6 +20,7 @@ from operator_harness import (
     scrape,
     status_of,
 )
+from tests.support.fake_openai import FakeOpenAI, answer
 
 pytestmark = pytest.mark.e2e
 
@@ -111,9 +113,7 @@ def test_a_canary_whose_metrics_vanish_holds_then_follows_on_hold_then(
 
 
 @pytest.fixture
-def fake_llm() -> Iterator[Any]:
-    from fake_openai import FakeOpenAI
-
+def fake_llm() -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI().start()
     yield fake
     fake.stop()
@@ -127,8 +127,6 @@ def test_hybrid_mode_asks_the_llm_each_window_and_records_its_opinion(
     eventually: Any,
     fake_llm: Any,
 ) -> None:
-    from fake_openai import answer
-
     fake_llm.script(*[answer("proceed", "latency and errors match stable") for _ in range(40)])
     key = "sk-e2e-secret-4242"
     client.CoreV1Api(kube_api).create_namespaced_secret(

@@ -6,22 +6,22 @@ import importlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from compiled_core import REPO_ROOT, compiled_sources, is_extension, module_name
+from tests.support.compiled_core import REPO_ROOT, compiled_sources, is_extension, module_name
 
 pytestmark = pytest.mark.unit
 
 SCENARIOS = REPO_ROOT.parent / "shared" / "scenarios"
-REPLAY = Path(__file__).with_name("replay_decisions.py")
+REPLAY = "tests.support.replay_decisions"
 
 
 def _replay(*flags: str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, str(REPLAY), str(SCENARIOS), *flags],
+        [sys.executable, "-m", REPLAY, str(SCENARIOS), *flags],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,

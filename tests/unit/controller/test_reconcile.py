@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from controller_fakes import Harness, rollout_body
+
+from tests.support.controller_fakes import Harness, rollout_body
 
 pytestmark = pytest.mark.unit
 

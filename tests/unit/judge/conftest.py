@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_openai import FakeOpenAI, running_fake
+
+from tests.support.fake_openai import FakeOpenAI, running_fake
 
 
 @pytest.fixture

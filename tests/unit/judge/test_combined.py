@@ -5,8 +5,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
-from fake_openai import FakeOpenAI, answer
-from verdict_builders import breach, context, llm_opinion, rules_verdict
 
 from airollout.analysis.types import AnalysisSettings, Observation
 from airollout.judge.combined import CombinedJudge
@@ -14,6 +12,8 @@ from airollout.judge.llm import LLMJudge, LLMSettings
 from airollout.judge.policy import JudgeMode
 from airollout.judge.prompt import PastDecision
 from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
+from tests.support.fake_openai import FakeOpenAI, answer
+from tests.support.verdict_builders import breach, context, llm_opinion, rules_verdict
 
 pytestmark = pytest.mark.unit
 

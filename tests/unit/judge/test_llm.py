@@ -8,8 +8,6 @@ import logging
 import time
 
 import pytest
-from fake_openai import FakeOpenAI, Reply, answer, completion, error
-from verdict_builders import breach, context, metric, rules_verdict
 
 from airollout.api.spec import LLMSpec
 from airollout.judge.llm import (
@@ -21,6 +19,8 @@ from airollout.judge.llm import (
 )
 from airollout.judge.policy import JudgeMode, combine
 from airollout.judge.types import Action
+from tests.support.fake_openai import FakeOpenAI, Reply, answer, completion, error
+from tests.support.verdict_builders import breach, context, metric, rules_verdict
 
 pytestmark = pytest.mark.unit
 

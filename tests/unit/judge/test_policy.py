@@ -5,11 +5,11 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from verdict_builders import breach, llm_opinion, metric, rules_verdict
 
 from airollout.analysis.types import MetricResult, Outcome
 from airollout.judge.policy import JudgeMode, combine, safety_floor, stable_breaches_too
 from airollout.judge.types import Action, Opinion, Verdict
+from tests.support.verdict_builders import breach, llm_opinion, metric, rules_verdict
 
 pytestmark = pytest.mark.unit
 

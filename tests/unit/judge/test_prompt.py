@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from verdict_builders import breach, context, metric, rules_verdict
 
 from airollout.analysis.types import Outcome
 from airollout.judge.prompt import (
@@ -19,6 +18,7 @@ from airollout.judge.prompt import (
     redact,
 )
 from airollout.judge.types import Action, DecisionContext, Verdict
+from tests.support.verdict_builders import breach, context, metric, rules_verdict
 
 pytestmark = pytest.mark.unit
 

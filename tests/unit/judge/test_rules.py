@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from rules_traffic import EDGES, SETTINGS, Behaviour, window
 
 from airollout.analysis.types import (
     Histogram,
@@ -22,6 +21,7 @@ from airollout.analysis.types import (
 )
 from airollout.judge.rules import RulesJudge, metric_finding
 from airollout.judge.types import Action, DecisionContext, Verdict
+from tests.support.rules_traffic import EDGES, SETTINGS, Behaviour, window
 
 pytestmark = pytest.mark.unit
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rules_traffic import EDGES, SETTINGS
 
 from airollout.analysis.types import Histogram, Observation, Outcome, Sample
 from airollout.judge.rules import RulesJudge
 from airollout.judge.types import Action, DecisionContext, Verdict
+from tests.support.rules_traffic import EDGES, SETTINGS
 
 pytestmark = pytest.mark.unit
 

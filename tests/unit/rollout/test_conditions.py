@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from rollout_driver import Driver
 
 from airollout.api.status import Condition, Phase
 from airollout.judge.types import Action
 from airollout.rollout.events import Abort, PausedChanged, Start
 from airollout.rollout.timeline import to_rfc3339
+from tests.support.rollout_driver import Driver
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,6 @@ import math
 from dataclasses import replace
 
 import pytest
-from rollout_driver import PLAIN_SPEC, Driver, of_type
 
 from airollout.api.status import Phase
 from airollout.rollout.actions import CreateJob, JobKind, SetWeight
@@ -20,6 +19,7 @@ from airollout.rollout.events import (
     Start,
 )
 from airollout.rollout.spec_view import PromotionThresholds
+from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type
 
 pytestmark = pytest.mark.unit
 

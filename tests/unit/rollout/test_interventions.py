@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 from airollout.api.status import Phase
 from airollout.judge.types import Action
@@ -28,6 +27,7 @@ from airollout.rollout.events import (
     WindowJudged,
 )
 from airollout.rollout.spec_view import HoldExpiry, OnHold, PromotionThresholds
+from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 pytestmark = pytest.mark.unit
 

@@ -14,7 +14,6 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rollout_driver import T0, verdict
 
 from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus, Phase
 from airollout.judge.types import Action
@@ -42,6 +41,7 @@ from airollout.rollout.events import (
     WindowJudged,
 )
 from airollout.rollout.spec_view import HoldExpiry, OnHold, PromotionThresholds, SpecView
+from tests.support.rollout_driver import T0, verdict
 
 pytestmark = pytest.mark.unit
 

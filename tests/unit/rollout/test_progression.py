@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 from airollout.api.status import DecisionRecord, Phase
 from airollout.judge.types import Action
@@ -30,6 +29,7 @@ from airollout.rollout.events import (
 from airollout.rollout.progression import DECISIONS_KEPT
 from airollout.rollout.spec_view import HoldExpiry, OnHold
 from airollout.rollout.timeline import from_rfc3339, to_rfc3339
+from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 pytestmark = pytest.mark.unit
 

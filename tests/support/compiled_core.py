@@ -10,7 +10,7 @@ import hashlib
 import importlib.machinery
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULE_LIST = REPO_ROOT / "hack" / "compiled-modules"
 SOURCE_HASHES = REPO_ROOT / "operator" / ".mypyc-sources"
 

@@ -88,7 +88,7 @@ class FakeLog:
         self.calls = calls
         self.entries: dict[str, Any] = {}
 
-    def write(self, namespace: str, rollout: str, key: str, record: Any) -> None:
+    def write(self, ref: Any, key: str, record: Any) -> None:
         self.calls.append(("log-decision", key))
         self.entries[key] = record
 

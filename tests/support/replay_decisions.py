@@ -1,8 +1,9 @@
 """Replay the shared scenarios through the rules judge; print every decision as JSON.
 
-Run as a script. With --sources, the compiled modules (hack/compiled-modules) are imported
-from their Python sources instead of their extensions, so two runs compare the build with
-the code it was built from. The output also names the file each module was loaded from.
+Run from the repository root as `python -m tests.support.replay_decisions FOLDER`. With
+--sources, the compiled modules (hack/compiled-modules) are imported from their Python
+sources instead of their extensions, so two runs compare the build with the code it was
+built from. The output also names the file each module was loaded from.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, run as a script
-
-from compiled_core import REPO_ROOT, compiled_sources, module_name
+from tests.support.compiled_core import REPO_ROOT, compiled_sources, module_name
 
 SEEDS = range(1, 11)
 
