@@ -11,7 +11,7 @@ import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.harness]
 
 # Its own module file: `kopf run` imports handlers from a path, as `airollout operator` will.
 OPERATOR = textwrap.dedent(

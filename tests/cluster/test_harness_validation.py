@@ -7,7 +7,7 @@ import json
 import pytest
 from kubernetes import client
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.harness]
 
 
 def test_negative_replica_count_is_rejected_with_the_apiserver_validation_message(

@@ -9,7 +9,7 @@ from kubernetes import client
 
 from airollout.bench.scale.workloads import pause_deployment
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.harness]
 
 READY_SECONDS = 60.0
 

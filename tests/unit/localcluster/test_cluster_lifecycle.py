@@ -10,7 +10,7 @@ import pytest
 from localcluster import cluster, processes
 from localcluster.layout import Layout
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 LOOP_FOREVER = "#!/bin/sh\nwhile :; do sleep 0.05; done\n"
 

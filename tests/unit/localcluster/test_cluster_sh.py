@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 CLUSTER_SH = Path(__file__).resolve().parents[3] / "hack" / "cluster.sh"
 

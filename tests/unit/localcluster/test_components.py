@@ -11,7 +11,7 @@ from localcluster import components, nodes
 from localcluster.layout import Layout, Ports
 from localcluster.pki import Pki
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 BIN = Path("/opt/bin")
 PORTS = Ports.from_list(list(range(20001, 20001 + Ports.count())))

@@ -12,7 +12,7 @@ import pytest
 
 from localcluster.pki import Pki, make_pki
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 from localcluster.ports import free_loopback_ports
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 
 def test_picked_ports_are_distinct_and_bindable_on_loopback() -> None:

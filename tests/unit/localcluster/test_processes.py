@@ -13,7 +13,7 @@ import pytest
 from localcluster import processes
 from localcluster.layout import Layout
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 SLEEP = "/bin/sleep"
 

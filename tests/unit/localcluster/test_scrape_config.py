@@ -16,7 +16,7 @@ from localcluster.prometheus import (
     write_scrape_target,
 )
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 
 def _file_sd_globs(config: dict[str, object]) -> list[str]:
