@@ -160,7 +160,7 @@ start_operator() {
     section "starting the operator"
     local log="$LOG_DIR/operator.log"
     "$AIROLLOUT" operator --kubeconfig "$KUBECONFIG" --prometheus-url "$PROMETHEUS_URL" \
-        --namespace "$GOOD_NS" --namespace "$BAD_NS" --metrics-port 0 --tick 0.5 \
+        --namespace "$GOOD_NS" --namespace "$BAD_NS" --metrics-port 0 --health-port 0 --tick 0.5 \
         >"$log" 2>&1 &
     CHILD_PIDS+=($!)
     sleep 1

@@ -11,14 +11,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from kubernetes import client
+from kubernetes import client, watch
 
 from airollout.api.crd import GROUP, PLURAL, VERSION
 from airollout.bench.scale.workloads import pause_deployment
@@ -39,7 +41,7 @@ class Process:
         self.name, self.argv, self.env = name, argv, dict(env)
         self.log_path = log_dir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.metrics_url = ""
+        self.metrics_url = self.health_url = ""
 
     def start(self) -> Process:
         log = self.log_path.open("ab")
@@ -69,17 +71,36 @@ class Process:
 
 
 def operator_process(
-    kubeconfig: Path, namespace: str, prometheus_url: str | None, log_dir: Path
+    kubeconfig: Path,
+    namespace: str,
+    prometheus_url: str | None,
+    log_dir: Path,
+    extra: Sequence[str] = (),
+    name: str = "",
 ) -> Process:
-    """`airollout operator` for one namespace; its /metrics is at `.metrics_url`."""
-    (port,) = free_loopback_ports(1)
+    """`airollout operator` for one namespace, with `extra` flags; its /metrics is at
+    `.metrics_url`, its probes at `.health_url + "/healthz"` (or "/readyz")."""
+    port, health_port = free_loopback_ports(2)
     argv = [*AIROLLOUT, "operator", "--kubeconfig", str(kubeconfig), "--namespace", namespace]
     argv += ["--metrics-port", str(port), "--metrics-address", "127.0.0.1", "--tick", "0.5"]
+    argv += ["--health-port", str(health_port), "--health-address", "127.0.0.1"]
     if prometheus_url:
         argv += ["--prometheus-url", prometheus_url]
-    process = Process(f"operator-{namespace}", argv, log_dir, os.environ)
+    process = Process(name or f"operator-{namespace}", [*argv, *extra], log_dir, os.environ)
     process.metrics_url = f"http://127.0.0.1:{port}/metrics"
+    process.health_url = f"http://127.0.0.1:{health_port}"
     return process
+
+
+def probe(url: str) -> int:
+    """The HTTP status a probe answers with (503 is an answer too); 0 when nothing listens."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return 0
 
 
 def scrape(url: str) -> dict[str, float]:
@@ -206,3 +227,43 @@ def rollout_events(api: client.ApiClient, namespace: str, name: str) -> list[Any
         namespace, field_selector=f"involvedObject.name={name},involvedObject.kind=AIRollout"
     )
     return list(events.items)
+
+
+class ReplicaHistory:
+    """Every change of each Deployment's spec.replicas in the namespace, in order."""
+
+    def __init__(self, api: client.ApiClient, namespace: str) -> None:
+        self.apps, self.namespace = client.AppsV1Api(api), namespace
+        self.changes: dict[str, list[int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+
+    def start(self) -> ReplicaHistory:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+    def of(self, name: str) -> list[int]:
+        return list(self.changes.get(name, []))
+
+    def _follow(self) -> None:
+        version = None
+        while not self._stop.is_set():
+            stream = watch.Watch().stream(
+                self.apps.list_namespaced_deployment,
+                self.namespace,
+                resource_version=version,
+                timeout_seconds=5,
+            )
+            for event in stream:
+                deployment = event["object"]
+                version = deployment.metadata.resource_version
+                self._record(deployment.metadata.name, deployment.spec.replicas)
+
+    def _record(self, name: str, replicas: int) -> None:
+        seen = self.changes.setdefault(name, [])
+        if not seen or seen[-1] != replicas:
+            seen.append(replicas)

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import signal
+import sys
+import time
 from functools import cache
 from typing import Any
 
 import kopf
+from kubernetes import client
 from prometheus_client import start_http_server
 
 from airollout.api.spec import Router
 from airollout.controller.decision_log import DecisionLog
 from airollout.controller.events import EventRecorder
 from airollout.controller.handlers import build_registry
+from airollout.controller.health import HealthState
+from airollout.controller.health import serve as serve_health
 from airollout.controller.judging import WindowJudge
 from airollout.controller.kube import KubeClients, connect
+from airollout.controller.leader import LeaderElector, Timings, default_namespace, new_identity
+from airollout.controller.lease import check_timings
 from airollout.controller.observe import Observer
 from airollout.controller.reconcile import Reconciler
 from airollout.metrics.factory import provider_for
@@ -64,6 +73,16 @@ def run(args: argparse.Namespace) -> int:
     )
     # kopf reports every successful tick at INFO; its warnings and errors still show.
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    timings = Timings(
+        args.leader_elect_lease_duration,
+        args.leader_elect_renew_deadline,
+        args.leader_elect_retry_period,
+    )
+    try:
+        check_timings(timings.lease_duration, timings.renew_deadline, timings.retry_period)
+    except ValueError as error:
+        print(f"airollout operator: {error}", file=sys.stderr)
+        return 2
     clients = connect(args.kubeconfig, args.context, connections=args.workers)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
     reconciler = build_reconciler(clients, prometheus_url)
@@ -78,14 +97,78 @@ def run(args: argparse.Namespace) -> int:
         log.info(
             "operator metrics on http://%s:%d/metrics", args.metrics_address, args.metrics_port
         )
-    kopf.run(
-        registry=registry,
-        standalone=True,
-        clusterwide=not args.namespace,
-        namespaces=args.namespace or (),
-        liveness_endpoint=args.liveness or None,
-    )
+    health = HealthState(stall_seconds=10.0, stale_seconds=timings.lease_duration)
+    health.electing = args.leader_elect
+    if args.health_port:
+        serve_health(health, args.health_port, args.health_address)
+    kopf_options: dict[str, Any] = {
+        "registry": registry,
+        "standalone": True,  # one operator reconciles: the Lease decides which, not peering
+        "clusterwide": not args.namespace,
+        "namespaces": args.namespace or (),
+        "liveness_endpoint": args.liveness or None,
+    }
+    elector = None
+    if args.leader_elect:
+        namespace = args.leader_elect_namespace or default_namespace()
+        elector = LeaderElector(
+            client.CoordinationV1Api(clients.api),
+            namespace,
+            args.leader_elect_id,
+            new_identity(),
+            timings,
+            health,
+        )
+    return asyncio.run(_operate(kopf_options, health, elector))
+
+
+async def _operate(
+    kopf_options: dict[str, Any], health: HealthState, elector: LeaderElector | None
+) -> int:
+    beating = asyncio.create_task(_heartbeat(health))
+    if elector is None:
+        await _run_kopf(kopf_options, health)
+        return 0
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)  # kopf replaces these once it runs
+    if not await elector.acquire(stopping):
+        return 0  # stopped while standing by: nothing to release
+    holding = asyncio.create_task(elector.hold())
+    operating = asyncio.create_task(_run_kopf(kopf_options, health))
+    await asyncio.wait({holding, operating}, return_when=asyncio.FIRST_COMPLETED)
+    if holding.done():
+        # As controller-runtime does: stop at once, reconciling nothing more, and let the
+        # Deployment restart the process as a standby. kopf's shutdown could take seconds.
+        logging.shutdown()
+        os._exit(1)
+    holding.cancel()
+    await asyncio.to_thread(elector.release)
+    beating.cancel()
+    operating.result()  # kopf's own failure, if it had one
     return 0
+
+
+async def _run_kopf(kopf_options: dict[str, Any], health: HealthState) -> None:
+    ready = asyncio.Event()
+
+    async def note_ready() -> None:
+        await ready.wait()
+        health.watching = True
+
+    noting = asyncio.create_task(note_ready())
+    try:
+        await kopf.operator(ready_flag=ready, **kopf_options)
+    finally:
+        noting.cancel()
+        health.watching = False
+
+
+async def _heartbeat(health: HealthState) -> None:
+    while True:
+        health.beat = time.monotonic()
+        await asyncio.sleep(1.0)
 
 
 def register(commands: Any) -> None:
@@ -110,6 +193,44 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--metrics-port", type=int, default=8080, help="0 turns /metrics off")
     parser.add_argument("--metrics-address", default="0.0.0.0")
-    parser.add_argument("--liveness", default="", help="e.g. http://0.0.0.0:8081/healthz")
+    parser.add_argument(
+        "--liveness", default="", help="kopf's own liveness endpoint, e.g. http://0.0.0.0:8082/"
+    )
+    parser.add_argument(
+        "--health-port", type=int, default=8081, help="/healthz and /readyz (0 turns them off)"
+    )
+    parser.add_argument("--health-address", default="0.0.0.0")
+    _add_leader_election(parser)
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.set_defaults(handler=run)
+
+
+def _add_leader_election(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--leader-elect",
+        action="store_true",
+        help="reconcile only while holding a coordination.k8s.io Lease (run several replicas)",
+    )
+    parser.add_argument(
+        "--leader-elect-lease-duration",
+        type=float,
+        default=15.0,
+        help="seconds a standby waits after the last renewal before taking over (15)",
+    )
+    parser.add_argument(
+        "--leader-elect-renew-deadline",
+        type=float,
+        default=10.0,
+        help="seconds the leader keeps trying to renew before it stops and exits (10)",
+    )
+    parser.add_argument(
+        "--leader-elect-retry-period",
+        type=float,
+        default=2.0,
+        help="seconds between two attempts to take or renew the lease (2)",
+    )
+    parser.add_argument(
+        "--leader-elect-namespace",
+        help="namespace of the Lease (default: the operator's own in a pod, else default)",
+    )
+    parser.add_argument("--leader-elect-id", default="airollout-operator", help="name of the Lease")

@@ -63,7 +63,7 @@ class OperatorProcess:
         argv = [sys.executable, "-m", "airollout.cli", "operator", "--kubeconfig", str(kubeconfig)]
         argv += ["--namespace", namespace, "--prometheus-url", prometheus_url]
         argv += ["--metrics-port", str(port), "--metrics-address", "127.0.0.1"]
-        argv += ["--tick", str(settings.tick_seconds)]
+        argv += ["--tick", str(settings.tick_seconds), "--health-port", "0"]
         log_path = settings.log_dir / f"operator-{namespace}.log"
         with log_path.open("ab") as log:
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
