@@ -3,6 +3,8 @@ the checks the operator adds to the schema's for what this build cannot do yet."
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -33,7 +35,14 @@ def spec_view(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> SpecView:
         name=str(meta.get("name", "")),
         namespace=str(meta.get("namespace", "")),
         revision=spec.revision or spec.template.image or "",
+        template_hash=template_hash(spec),
     )
+
+
+def template_hash(spec: AIRolloutSpec) -> str:
+    """Names the canary version spec.template describes: equal templates, equal hashes."""
+    template = spec.template.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def fallback_view(raw_spec: Any, meta: Mapping[str, Any]) -> SpecView:

@@ -28,6 +28,7 @@ from airollout.rollout.transitions import (
     moved,
     open_window,
     pause,
+    restart_analysis,
     roll_back,
 )
 
@@ -50,7 +51,9 @@ def on_intervention(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) 
         case Start():
             return _on_start(ctx, status)
         case InvalidSpec(field=field, message=message):
-            return fail(ctx, status, "InvalidSpec", f"{field}: {message}")
+            # Observed, so the failed rollout is at rest until its spec changes again.
+            observed = status.model_copy(update={"observed_generation": ctx.generation})
+            return fail(ctx, observed, "InvalidSpec", f"{field}: {message}")
         case TargetMissing(target=target):
             return _on_target_missing(ctx, status, target)
         case TargetChanged(detail=detail):
@@ -80,13 +83,23 @@ UNPAUSABLE = frozenset({Phase.PAUSED, Phase.PROMOTING})
 
 
 def _on_start(ctx: Context, status: AIRolloutStatus) -> Step | None:
-    observed = status.model_copy(update={"observed_generation": ctx.generation})
+    observed = status.model_copy(
+        update={"observed_generation": ctx.generation, "template_hash": ctx.spec.template_hash}
+    )
     if status.phase is Phase.PENDING:
         if ctx.spec.paused:
             return pause(ctx, observed, "PausedBySpec", "Created paused: nothing moves yet.")
         return begin(ctx, observed)
-    # A spec change mid-rollout takes effect at the next step; nothing restarts.
-    return None if status.observed_generation == ctx.generation else (observed, ())
+    if status.observed_generation == ctx.generation:
+        return None
+    if status.template_hash not in (None, ctx.spec.template_hash) and status.phase in ANALYSING:
+        return restart_analysis(ctx, observed)
+    # Any other spec change mid-rollout takes effect at the next step; nothing restarts.
+    return observed, ()
+
+
+# Where evidence about the canary is being gathered; later, in Promoting, it has been judged.
+ANALYSING = frozenset({Phase.PROGRESSING, Phase.PAUSED})
 
 
 def _on_target_missing(ctx: Context, status: AIRolloutStatus, target: str) -> Step | None:

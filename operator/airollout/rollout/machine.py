@@ -14,7 +14,7 @@ from datetime import datetime
 from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus, Phase
 from airollout.rollout.actions import RolloutAction
 from airollout.rollout.conditions import refresh_conditions
-from airollout.rollout.events import RollbackDone, RolloutEvent, TrafficApplied
+from airollout.rollout.events import InvalidSpec, RollbackDone, RolloutEvent, Start, TrafficApplied
 from airollout.rollout.gates import on_evaluating, on_selecting
 from airollout.rollout.interventions import INTERVENTIONS, on_intervention
 from airollout.rollout.progression import (
@@ -42,18 +42,21 @@ def step(
 
 def _decide(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
     if status.phase in TERMINAL_PHASES:
-        return _on_finished(status, event)
+        return _on_finished(ctx, status, event)
     if isinstance(event, INTERVENTIONS):
         return on_intervention(ctx, status, event)
     handler = PHASE_HANDLERS.get(status.phase)
     return handler(ctx, status, event) if handler else None
 
 
-def _on_finished(status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
-    """Terminal phases never change; only the closing rollback is still acknowledged."""
+def _on_finished(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    """Terminal phases never change; the closing rollback is still acknowledged, and so is
+    a new generation, so that the rollout counts as at rest again (nothing to look at)."""
     if isinstance(event, RollbackDone) and event.key == status.awaiting:
         restored = f"{status.message} Traffic is back on the stable version."
         return status.model_copy(update={"awaiting": None, "message": restored}), ()
+    if isinstance(event, Start | InvalidSpec) and status.observed_generation != ctx.generation:
+        return status.model_copy(update={"observed_generation": ctx.generation}), ()
     return None
 
 

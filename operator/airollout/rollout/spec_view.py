@@ -37,6 +37,7 @@ class SpecView:
     selection: bool = False  # a test-selection Job runs before any traffic moves
     promotion: PromotionThresholds | None = None  # a promotion-score Job runs if set
     paused: bool = False
+    template_hash: str = ""  # of spec.template: a new one is a new canary version
     # Only for the audit trail: which rollout and change a decision record belongs to.
     name: str = ""
     namespace: str = ""

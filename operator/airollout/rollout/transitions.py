@@ -174,6 +174,31 @@ def fail(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> St
     return finish(ctx, status, Phase.FAILED, reason, message)
 
 
+def restart_analysis(ctx: Context, status: AIRolloutStatus) -> Step:
+    """spec.template changed: the canary now runs another version, so what was learnt about
+    the previous one says nothing about it. Its evidence goes, the slice's clock and window
+    count restart (after a fresh warm-up), and the next decision record says why."""
+    note = (
+        f"spec.template changed (generation {ctx.generation}): the canary runs a new version, "
+        "so its analysis starts again and the evidence of earlier windows is dropped."
+    )
+    fresh = status.model_copy(
+        update={
+            "evidence": {},
+            "windows_at_slice": 0,
+            "hold_since": None,
+            "slice_started_at": to_rfc3339(ctx.now),
+            "window": None,
+            "analysis_restarted": note,
+        }
+    )
+    notice = ctx.event("AnalysisRestarted", note)
+    if status.window is None or status.phase is not Phase.PROGRESSING:
+        return fresh, (notice,)  # a window opens once the awaited traffic change or resume is in
+    new, actions = open_window(ctx, fresh, first_window_start(ctx, fresh))
+    return new, (*actions, notice)
+
+
 def pause(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
     """Stop deciding; the open window is abandoned and a fresh one opens on resume."""
     new = moved(status, Phase.PAUSED, reason, message, paused_from=status.phase, window=None)
