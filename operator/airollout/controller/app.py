@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -123,10 +124,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _operate(
-    kopf_options: dict[str, Any], health: HealthState, elector: LeaderElector | None
+    kopf_options: dict[str, Any],
+    health: HealthState,
+    elector: LeaderElector | None,
+    leading: Callable[[], object] = lambda: None,
 ) -> int:
+    """Run kopf, under the Lease when there is an elector. `leading` starts what only the
+    leader may do besides reconciling (the decision log's retention sweep)."""
     beating = asyncio.create_task(_heartbeat(health))
     if elector is None:
+        leading()
         await _run_kopf(kopf_options, health)
         return 0
     stopping = asyncio.Event()
@@ -136,6 +143,7 @@ async def _operate(
     if not await elector.acquire(stopping):
         return 0  # stopped while standing by: nothing to release
     holding = asyncio.create_task(elector.hold())
+    leading()
     operating = asyncio.create_task(_run_kopf(kopf_options, health))
     await asyncio.wait({holding, operating}, return_when=asyncio.FIRST_COMPLETED)
     if holding.done():
