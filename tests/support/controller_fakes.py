@@ -33,12 +33,13 @@ class FakeCustom:
         self.calls, self.conflict = calls, conflict
         self.status: dict[str, Any] | None = None
 
-    def patch_namespaced_custom_object_status(self, *args: Any) -> None:
+    def patch_namespaced_custom_object_status(self, *args: Any) -> dict[str, Any]:
         body = args[-1]
         self.calls.append(("write-status", body))
         if self.conflict:
             raise ApiException(status=409, reason="Conflict")
         self.status = body["status"]
+        return {"metadata": {"resourceVersion": str(int(body["metadata"]["resourceVersion"]) + 1)}}
 
     def patch_namespaced_custom_object(self, *args: Any) -> None:
         self.calls.append(("patch-object", args[-1]))
@@ -79,8 +80,13 @@ class FakeEvents(EventRecorder):
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
 
-    def emit(self, ref: Any, key: str, reason: str, message: str, warning: bool) -> None:
+    def emit(
+        self, ref: Any, key: str, reason: str, message: str, warning: bool, repeated: bool = False
+    ) -> None:
         self.calls.append(("event", reason))
+
+    def forget(self, uid: str) -> None:
+        """Memory only, no API call: nothing to record."""
 
 
 class FakeLog:

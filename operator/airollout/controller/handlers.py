@@ -1,7 +1,9 @@
 """The kopf side: an index of rollouts by target, a reconcile tick, and clean-up on delete.
 
-Every AIRollout gets a timer; each tick runs one reconcile in the operator's thread pool.
-kopf never runs two handlers of one object at once, so a rollout's reconciles never overlap.
+Every AIRollout that is not at rest gets a timer; each tick runs one reconcile in the
+operator's thread pool. kopf never runs two handlers of one object at once, so a rollout's
+reconciles never overlap. A finished rollout has no timer (the timer's `when` filter) and
+costs nothing until its spec or annotations change, which kopf sees on its watch.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,8 +20,9 @@ import kopf
 
 from airollout.api.status import TERMINAL_PHASES, Phase
 from airollout.controller import telemetry
+from airollout.controller.loaded import load
 from airollout.controller.observe import OwnerLookup
-from airollout.controller.reconcile import Reconciler
+from airollout.controller.reconcile import Reconciler, at_rest
 from airollout.controller.resources import GROUP, PLURAL, VERSION
 from airollout.rollout.timeline import from_rfc3339
 
@@ -43,6 +46,15 @@ def phase_counts(index: Mapping[Any, Any]) -> dict[str, int]:
     for entries in index.values():
         counts.update(entry[2] for entry in entries)
     return dict(counts)
+
+
+def wants_ticks(default_prometheus: str | None) -> Callable[..., bool]:
+    """The timer's filter: whether a rollout has anything left to do or answer."""
+
+    def check(**kwargs: Any) -> bool:
+        return not at_rest(load(kwargs["body"], default_prometheus))
+
+    return check
 
 
 def seconds_to_window_end(body: Mapping[str, Any], now: float, tick_seconds: float) -> float:
@@ -90,11 +102,13 @@ def build_registry(
         interval=tick_seconds,
         sharp=True,  # a slow reconcile does not push every later tick back
         backoff=tick_seconds,
+        when=wants_ticks(reconciler.default_prometheus),
         registry=registry,
     )
     async def tick(**kwargs: Any) -> None:
         index, body = kwargs["rollouts_by_target"], kwargs["body"]
-        latest["index"] = index
+        latest["index"] = index  # kopf's live index: the phase counts stay current
+        telemetry.TICKS.inc()
         await asyncio.sleep(seconds_to_window_end(body, time.time(), tick_seconds))
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(pool, reconciler.reconcile, body, owner_lookup(index))

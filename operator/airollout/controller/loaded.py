@@ -65,6 +65,12 @@ class LoadedRollout:
         stamp = self.meta.get("creationTimestamp")
         return from_rfc3339(stamp) if isinstance(stamp, str) else None
 
+    @property
+    def deleted_at(self) -> datetime | None:
+        """When deletion was asked for; None while the rollout is not being deleted."""
+        stamp = self.meta.get("deletionTimestamp")
+        return from_rfc3339(stamp) if isinstance(stamp, str) else None
+
 
 def load(body: Mapping[str, Any], default_prometheus: str | None) -> LoadedRollout:
     meta = body.get("metadata") or {}

@@ -75,6 +75,8 @@ class Observer:
             first = rollout.errors[0]
             more = f" (and {len(rollout.errors) - 1} more)" if len(rollout.errors) > 1 else ""
             yield InvalidSpec(field=first.path, message=first.message + more)
+            if rollout.status.phase in TERMINAL_PHASES:
+                yield from self._requested(rollout)  # answered, though nothing can be done
             return
         yield from self._lifecycle(rollout, owner_of)
         yield from self._requested(rollout)
@@ -162,7 +164,13 @@ class Observer:
         message = f"Traffic router: {error}"
         log.warning("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, message)
         digest = hashlib.sha256(message.encode()).hexdigest()[:12]
-        self.events.emit(rollout.ref, f"router-{digest}", "RouterError", message, warning=True)
+        key = f"router-{digest}"
+        self.events.emit(rollout.ref, key, "RouterError", message, warning=True, repeated=True)
+
+    def forget(self, uid: str) -> None:
+        """The rollout is gone or at rest: what was remembered for it only takes memory."""
+        self._checked_at.pop(uid, None)
+        self.events.forget(uid)
 
     def _requested(self, rollout: LoadedRollout) -> Iterator[RolloutEvent]:
         request = rollout.requested_action
@@ -170,7 +178,14 @@ class Observer:
             return
         action, by = request
         who = by or "a person (annotation)"
-        if action == "resume":
+        if rollout.status.phase in TERMINAL_PHASES and action in ACTIONS:
+            message = (
+                f"{ACTION_ANNOTATION}={action} refused: the rollout is over "
+                f"({rollout.status.phase.value}). It was removed."
+            )
+            key = f"refused-{action}"
+            self.events.emit(rollout.ref, key, "RequestRefused", message, True, repeated=True)
+        elif action == "resume":
             yield Resume(by=who)
         elif action == "promote":
             yield Promote(by=who)
@@ -181,7 +196,8 @@ class Observer:
                 f"{ACTION_ANNOTATION}={action!r} is not an action; "
                 f"use one of {', '.join(ACTIONS)}. It was removed."
             )
-            self.events.emit(rollout.ref, f"request-{action}", "UnknownAction", message, True)
+            key = f"request-{action}"
+            self.events.emit(rollout.ref, key, "UnknownAction", message, True, repeated=True)
 
     def _target_exists(self, namespace: str, name: str) -> bool:
         try:

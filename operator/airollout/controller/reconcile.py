@@ -49,8 +49,13 @@ from airollout.rollout.actions import (
 )
 from airollout.rollout.events import RolloutEvent, WindowJudged
 from airollout.rollout.machine import step
+from airollout.traffic.router import RouterError, TargetChangedError, TargetMissingError
 
 log = logging.getLogger("airollout.controller")
+
+# From the deletion timestamp: past this, a rollback that cannot finish no longer holds the
+# AIRollout in Terminating (the finalizer is released, with a Warning Event).
+RELEASE_DEADLINE_S = 60.0
 
 
 @dataclass
@@ -65,7 +70,8 @@ class Reconciler:
 
     def reconcile(self, body: Any, owner_of: OwnerLookup) -> None:
         rollout = load(body, self.default_prometheus)
-        if _at_rest(rollout):
+        if at_rest(rollout):
+            self.observer.forget(rollout.ref.uid)
             return
         started = time.monotonic()
         run = _Run(self, rollout, self.clock())
@@ -75,41 +81,71 @@ class Reconciler:
             # Follow-ups look at the persisted state; after an intervention they wait a tick.
             for event in self.observer.follow_ups(rollout):
                 run.feed(event)
-        if run.changed and not self._persist(rollout, run.status):
-            return  # someone wrote first: the next tick starts again from what they wrote
+        version: str | None = rollout.resource_version
+        if run.changed:
+            version = self._persist(rollout, run.status)
+            if version is None:
+                return  # someone wrote first: the next tick starts again from what they wrote
         self._act(rollout, run.deferred)
         if rollout.requested_action is not None:
-            self._clear_request(rollout)
+            self._clear_request(rollout, version)
+        if run.status.phase in TERMINAL_PHASES and run.status.awaiting is None:
+            self.observer.forget(rollout.ref.uid)
         telemetry.RECONCILE_SECONDS.observe(time.monotonic() - started)
 
     def release(self, body: Any) -> bool:
-        """The AIRollout is being deleted: put traffic back on stable first; True once done."""
+        """The AIRollout is being deleted: put traffic back on stable first; True once done.
+
+        Always done in the end: when the target is gone there is nothing to restore (the
+        canary is deleted all the same), and a rollback still unfinished `RELEASE_DEADLINE_S`
+        after the deletion was asked for is given up, with a Warning Event saying so.
+        """
         rollout = load(body, self.default_prometheus)
         status = rollout.status
         finished = status.phase in TERMINAL_PHASES and status.awaiting is None
         target = rollout.rollback_target()
         if finished or status.weight == 0 or target is None:
-            return True
-        router = self.observer.router_of(rollout)
-        return bool(self.observer.guarded(rollout, lambda: router.rollback(target)))
+            return self._released(rollout)
+        try:
+            if self.observer.router_of(rollout).rollback(target):
+                return self._released(rollout)
+            problem = "the rollback is not finished"
+        except TargetMissingError:
+            return self._released(rollout)  # rollback() deleted the canary before raising
+        except (TargetChangedError, RouterError) as error:
+            problem = str(error)
+        deleted_at = rollout.deleted_at or self.clock()
+        if (self.clock() - deleted_at).total_seconds() < RELEASE_DEADLINE_S:
+            return False
+        message = (
+            f"Deleted without putting traffic back on stable: after {RELEASE_DEADLINE_S:g}s "
+            f"{problem}. Check Deployment {target.target} and {target.target}-canary."
+        )
+        self.events.emit(rollout.ref, "release-timeout", "ReleaseTimedOut", message, True)
+        return self._released(rollout)
 
-    def _persist(self, rollout: LoadedRollout, status: AIRolloutStatus) -> bool:
+    def _released(self, rollout: LoadedRollout) -> bool:
+        self.observer.forget(rollout.ref.uid)
+        return True
+
+    def _persist(self, rollout: LoadedRollout, status: AIRolloutStatus) -> str | None:
+        """Write the status on the version read; the new resourceVersion, None if it lost."""
         body = {
             "metadata": {"resourceVersion": rollout.resource_version},
             "status": status.model_dump(mode="json", by_alias=True),
         }
         try:
-            self.custom.patch_namespaced_custom_object_status(
+            written: Any = self.custom.patch_namespaced_custom_object_status(
                 GROUP, VERSION, rollout.ref.namespace, PLURAL, rollout.ref.name, body
             )
         except client.ApiException as error:
             if error.status in (404, 409):
                 log.debug("%s/%s: status not written (%s)", *_names(rollout), error.reason)
-                return False
+                return None
             raise
         if status.phase is not rollout.status.phase:
             telemetry.PHASE_CHANGES.labels(phase=status.phase.value).inc()
-        return True
+        return str(written["metadata"]["resourceVersion"])
 
     def _act(self, rollout: LoadedRollout, actions: list[RolloutAction]) -> None:
         target, router = rollout.rollback_target(), self.observer.router_of(rollout)
@@ -124,14 +160,19 @@ class Reconciler:
                 case EmitEvent(reason=reason, message=message, key=key, warning=warning):
                     self.events.emit(rollout.ref, key, reason, message, warning)
 
-    def _clear_request(self, rollout: LoadedRollout) -> None:
-        patch = {"metadata": {"annotations": {ACTION_ANNOTATION: None, ACTION_BY_ANNOTATION: None}}}
+    def _clear_request(self, rollout: LoadedRollout, version: str | None) -> None:
+        """Remove the request just answered, only if nothing was written since: a 409 means
+        the object changed (perhaps a newer request), which the next tick reads and answers."""
+        annotations = {ACTION_ANNOTATION: None, ACTION_BY_ANNOTATION: None}
+        patch = {"metadata": {"resourceVersion": version, "annotations": annotations}}
         try:
             self.custom.patch_namespaced_custom_object(
                 GROUP, VERSION, rollout.ref.namespace, PLURAL, rollout.ref.name, patch
             )
         except client.ApiException as error:
-            if error.status != 404:
+            if error.status == 409:
+                log.info("%s/%s: changed since read; request left for next tick", *_names(rollout))
+            elif error.status != 404:
                 raise
 
 
@@ -178,14 +219,15 @@ class _Run:
         self.status = self.status.model_copy(update={"evidence": evidence})
 
 
-def _at_rest(rollout: LoadedRollout) -> bool:
-    """Finished and nothing left to carry out or answer: no reason to look again."""
+def at_rest(rollout: LoadedRollout) -> bool:
+    """Finished, and nothing left to carry out, answer or observe: no reason to look again
+    until the spec or the annotations change (the timer's filter asks this too)."""
     status = rollout.status
     return (
         status.phase in TERMINAL_PHASES
         and status.awaiting is None
         and rollout.requested_action is None
-        and status.observed_generation is not None
+        and status.observed_generation == rollout.view.generation
     )
 
 

@@ -12,6 +12,7 @@ DECISIONS = Counter("airollout_decisions_total", "Verdicts recorded, by action."
 PHASE_CHANGES = Counter(
     "airollout_phase_transitions_total", "Rollouts entering a phase.", ["phase"]
 )
+TICKS = Counter("airollout_reconcile_ticks_total", "Timer ticks, one per reconcile started.")
 RECONCILE_SECONDS = Histogram(
     "airollout_reconcile_seconds",
     "Time for one reconcile of one AIRollout (judging included).",
