@@ -23,6 +23,7 @@ from pathlib import Path
 from kubernetes.client.exceptions import ApiException
 
 from airollout.bench.scale.cluster import BenchError, run_benchmark
+from airollout.bench.scale.idle import register as register_idle
 from airollout.bench.scale.report import (
     SliceReport,
     render_table,
@@ -54,6 +55,7 @@ def register(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     parser.set_defaults(handler=run_command)
+    register_idle(kinds)
 
 
 def _sizes(text: str) -> tuple[int, ...]:
