@@ -19,16 +19,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from kubernetes import client, watch
 
 from airollout.api.crd import GROUP, PLURAL, VERSION
 from airollout.bench.scale.workloads import pause_deployment
+from airollout.controller.decision_log import DecisionLog
 from airollout.sim.workload import QUERIES
 from localcluster.ports import free_loopback_ports
 
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = Path(os.environ.get("AIROLLOUT_SCENARIOS", REPO.parent / "shared" / "scenarios"))
+SCENARIOS = Path(os.environ.get("AIROLLOUT_SCENARIOS", REPO / "scenarios"))
 AIROLLOUT = [sys.executable, "-m", "airollout.cli"]
 IMAGE = "registry.k8s.io/pause:3.10"
 NEW_IMAGE = "registry.k8s.io/pause:3.10-v2"
@@ -208,18 +208,10 @@ def deployment_or_none(api: client.ApiClient, namespace: str, name: str) -> Any:
 
 
 def decision_log(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
-    try:
-        config_map = client.CoreV1Api(api).read_namespaced_config_map(
-            f"{name}-decisions", namespace
-        )
-    except client.ApiException as error:
-        if error.status == 404:
-            return {}
-        raise
-    return {
-        key.removesuffix(".json"): yaml.safe_load(text)
-        for key, text in (config_map.data or {}).items()
-    }
+    """The logged records of the rollouts named `name`, by window key (one rollout each in
+    these tests), read through the API `airollout history` uses."""
+    history = DecisionLog(client.CoreV1Api(api)).history(namespace, name)
+    return {entry.key: dict(entry.record) for entry in history}
 
 
 def rollout_events(api: client.ApiClient, namespace: str, name: str) -> list[Any]:

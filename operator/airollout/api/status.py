@@ -24,6 +24,7 @@ class Phase(StrEnum):
 
 
 TERMINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED})
+PENDING_RECORDS_KEPT = 50  # a record is a few KiB; the status must stay far below 1 MiB
 
 
 class CamelModel(BaseModel):
@@ -68,6 +69,9 @@ class AIRolloutStatus(CamelModel):
     message: str = ""
     last_decision: str | None = None  # newest record's action and one line, for `kubectl get`
     decisions: list[dict[str, Any]] = Field(default_factory=list)  # last records, capped
+    # Records the decision log has not taken yet (it failed); written and dropped by later
+    # reconciles, so a failing log never stops the rollout. Oldest first, capped.
+    pending_records: list[dict[str, Any]] = Field(default_factory=list)
     evidence: dict[str, Any] = Field(default_factory=dict)  # judge state carried across windows
     template_hash: str | None = None  # of the spec.template the evidence was gathered on
     analysis_restarted: str | None = None  # why the evidence was reset; the next record says it

@@ -24,7 +24,7 @@ from typing import Any
 from kubernetes import client
 
 from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus
-from airollout.controller import telemetry
+from airollout.controller import pending_records, telemetry
 from airollout.controller.decision_log import DecisionLog
 from airollout.controller.events import EventRecorder
 from airollout.controller.judging import WindowJudge
@@ -81,6 +81,7 @@ class Reconciler:
             # Follow-ups look at the persisted state; after an intervention they wait a tick.
             for event in self.observer.follow_ups(rollout):
                 run.feed(event)
+        run.flush_pending()
         version: str | None = rollout.resource_version
         if run.changed:
             version = self._persist(rollout, run.status)
@@ -183,6 +184,7 @@ class _Run:
         self.reconciler, self.rollout, self.now = reconciler, rollout, now
         self.status = rollout.status
         self.deferred: list[RolloutAction] = []
+        self.log_failed = False  # the decision log failed this run: retry on a later one
 
     @property
     def changed(self) -> bool:
@@ -199,12 +201,23 @@ class _Run:
                 self._judge(action)
             case RecordDecision(key=key, record=record):
                 # Filed under the window it judged, as status.decisions names it.
-                self.reconciler.decisions.write(
-                    self.rollout.ref.namespace, self.rollout.ref.name, record.key or key, record
+                self.status, logged = pending_records.write_or_keep(
+                    self.reconciler.decisions,
+                    self.rollout.ref,
+                    record.key or key,
+                    record,
+                    self.status,
                 )
+                self.log_failed |= not logged
                 telemetry.DECISIONS.labels(action=record.action).inc()
             case _:
                 self.deferred.append(action)
+
+    def flush_pending(self) -> None:
+        if self.status.pending_records and not self.log_failed:
+            self.status = pending_records.flush(
+                self.reconciler.decisions, self.rollout.ref, self.status
+            )
 
     def _judge(self, action: JudgeWindow) -> None:
         rollout, target = self.rollout, self.rollout.target
@@ -228,6 +241,7 @@ def at_rest(rollout: LoadedRollout) -> bool:
         and status.awaiting is None
         and rollout.requested_action is None
         and status.observed_generation == rollout.view.generation
+        and not status.pending_records
     )
 
 
