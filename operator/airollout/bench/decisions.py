@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from airollout.analysis.types import AnalysisSettings, Observation
 from airollout.bench.judges import JudgeFactory, is_compiled
+from airollout.bench.scoring import ScenarioScore, score_scenario
 from airollout.judge.types import Action, DecisionContext, Judge
 from airollout.sim.model import SliceStart
 from airollout.sim.scenario import Scenario
@@ -36,10 +37,15 @@ class JudgeSummary:
     false_rollbacks: int  # rollback where proceed was right
     missed_regressions: int  # proceed where rollback was right
     harm: int
-    detect_s_median: float | None  # over regressions (expect rollback) that were rolled back
+    detect_s_median: float | None  # over the regressions every rolling-back judge rolled back
     decisions_per_s: float
     results: tuple[ScenarioResult, ...]
     compiled: bool = False  # whether the judge ran from a compiled extension
+    strict_right: int = 0  # outcomes equal to `expect`, not merely accepted
+    needless_holds: int = 0  # hold verdicts in scenarios that expect proceed
+    windows_to_promote: float | None = None  # median, where proceed was expected and reached
+    excess_harm: float = 0.0  # canary failures beyond stable's rate, where rollback was right
+    scores: Mapping[str, ScenarioScore] = field(default_factory=dict)
 
     @property
     def outcomes(self) -> dict[str, Action]:
@@ -58,12 +64,40 @@ def run_benchmark(
     throughput_seconds: float = THROUGHPUT_MIN_SECONDS,
 ) -> BenchmarkReport:
     """Replay every scenario through a fresh instance of each judge, then time its decisions."""
-    summaries = []
-    for name, factory in judges.items():
-        results = tuple(run_scenario(scenario, factory()) for scenario in scenarios)
-        rate = decisions_per_second(factory, scenarios, throughput_seconds)
-        summaries.append(summarise(name, scenarios, results, rate, compiled=is_compiled(factory)))
+    replays = {
+        name: tuple(run_scenario(scenario, factory()) for scenario in scenarios)
+        for name, factory in judges.items()
+    }
+    common = rolled_back_by_all(scenarios, replays.values())
+    summaries = [
+        summarise(
+            name,
+            scenarios,
+            results,
+            decisions_per_second(judges[name], scenarios, throughput_seconds),
+            compiled=is_compiled(judges[name]),
+            detect_over=common,
+        )
+        for name, results in replays.items()
+    ]
     return BenchmarkReport(tuple(scenarios), tuple(summaries))
+
+
+def rolled_back_by_all(
+    scenarios: Sequence[Scenario], replays: Iterable[Sequence[ScenarioResult]]
+) -> frozenset[str]:
+    """Regressions every judge rolled back, among judges that roll any back.
+
+    Detect time is compared on one set of scenarios; a judge that never rolls back (the
+    always-hold floor) would otherwise leave the set empty.
+    """
+    regressions = {scenario.name for scenario in scenarios if scenario.expect is Action.ROLLBACK}
+    rolled_back = [
+        {result.scenario for result in results if result.outcome is Action.ROLLBACK} & regressions
+        for results in replays
+    ]
+    deciding = [names for names in rolled_back if names]
+    return frozenset(set.intersection(*deciding)) if deciding else frozenset()
 
 
 def summarise(
@@ -73,12 +107,25 @@ def summarise(
     decisions_per_s: float,
     *,
     compiled: bool = False,
+    detect_over: frozenset[str] | None = None,
 ) -> JudgeSummary:
+    """One judge's row; detect time over `detect_over`, or over its own rollbacks if None."""
+    by_name = {scenario.name: scenario for scenario in scenarios}
+    scores = {
+        result.scenario: score_scenario(by_name[result.scenario], result) for result in results
+    }
     expected = {scenario.name: scenario.expect for scenario in scenarios}
     detect_times = [
         result.detect_s
         for result in results
-        if expected[result.scenario] is Action.ROLLBACK and result.detect_s is not None
+        if expected[result.scenario] is Action.ROLLBACK
+        and result.detect_s is not None
+        and (detect_over is None or result.scenario in detect_over)
+    ]
+    promote_windows = [
+        score.windows
+        for name, score in scores.items()
+        if expected[name] is Action.PROCEED and score.outcome is Action.PROCEED
     ]
     return JudgeSummary(
         judge=name,
@@ -96,6 +143,11 @@ def summarise(
         decisions_per_s=decisions_per_s,
         results=tuple(results),
         compiled=compiled,
+        strict_right=sum(score.strict_right for score in scores.values()),
+        needless_holds=sum(score.needless_holds for score in scores.values()),
+        windows_to_promote=statistics.median(promote_windows) if promote_windows else None,
+        excess_harm=sum(score.excess_harm for score in scores.values()),
+        scores=scores,
     )
 
 
@@ -181,17 +233,35 @@ def report_json(report: BenchmarkReport) -> dict[str, Any]:
     """The benchmark's machine-readable form: exactly the documented schema."""
     return {
         "scenarios": len(report.scenarios),
-        "judges": {
-            summary.judge: {
-                "right": summary.right,
-                "false_rollbacks": summary.false_rollbacks,
-                "missed_regressions": summary.missed_regressions,
-                "harm": summary.harm,
-                "detect_s_median": summary.detect_s_median,
-                "decisions_per_s": summary.decisions_per_s,
-                "outcomes": {name: action.value for name, action in summary.outcomes.items()},
+        "judges": {summary.judge: _judge_json(summary) for summary in report.judges},
+    }
+
+
+def _judge_json(summary: JudgeSummary) -> dict[str, Any]:
+    return {
+        "right": summary.right,
+        "strict_right": summary.strict_right,
+        "false_rollbacks": summary.false_rollbacks,
+        "missed_regressions": summary.missed_regressions,
+        "needless_holds": summary.needless_holds,
+        "windows_to_promote": summary.windows_to_promote,
+        "harm": summary.harm,
+        "excess_harm": round(summary.excess_harm, 1),
+        "detect_s_median": summary.detect_s_median,
+        "decisions_per_s": summary.decisions_per_s,
+        "outcomes": {name: action.value for name, action in summary.outcomes.items()},
+        "scenarios": {
+            name: {
+                "outcome": score.outcome.value,
+                "right": score.right,
+                "strict_right": score.strict_right,
+                "windows": score.windows,
+                "needless_holds": score.needless_holds,
+                "harm": score.harm,
+                "excess_harm": round(score.excess_harm, 1),
+                "detect_s": score.detect_s,
             }
-            for summary in report.judges
+            for name, score in summary.scores.items()
         },
     }
 
@@ -202,9 +272,13 @@ def render_table(report: BenchmarkReport) -> str:
     header = (
         "judge",
         "right",
+        "strict right",
         "false rollbacks",
         "missed regressions",
+        "needless holds",
+        "windows to promote",
         "harm",
+        "excess harm",
         "detect s (median)",
         "decisions/s",
     )
@@ -212,10 +286,14 @@ def render_table(report: BenchmarkReport) -> str:
         (
             summary.judge,
             f"{summary.right}/{total}",
+            f"{summary.strict_right}/{total}",
             str(summary.false_rollbacks),
             str(summary.missed_regressions),
+            str(summary.needless_holds),
+            _optional(summary.windows_to_promote),
             str(summary.harm),
-            "-" if summary.detect_s_median is None else f"{summary.detect_s_median:g}",
+            f"{summary.excess_harm:.0f}",
+            _optional(summary.detect_s_median),
             f"{summary.decisions_per_s:,.0f}",
         )
         for summary in report.judges
@@ -230,8 +308,23 @@ def render_table(report: BenchmarkReport) -> str:
         for scenario in report.scenarios
     ]
     return "\n\n".join(
-        (_columns(header, rows), _throughput_note(report), _columns(matrix_header, matrix))
+        (
+            _columns(header, rows),
+            _detect_note(report),
+            _throughput_note(report),
+            _columns(matrix_header, matrix),
+        )
     )
+
+
+def _optional(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _detect_note(report: BenchmarkReport) -> str:
+    common = rolled_back_by_all(report.scenarios, (s.results for s in report.judges))
+    shown = ", ".join(sorted(common)) or "none"
+    return f"detect s: median over the regressions every rolling-back judge rolled back ({shown})"
 
 
 def _throughput_note(report: BenchmarkReport) -> str:

@@ -1,4 +1,4 @@
-"""The judges a benchmark can run, by name: the default judge and the peer baselines."""
+"""The judges a benchmark can run, by name: the default judge, the peer baselines, the floor."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import importlib.machinery
 import sys
 from collections.abc import Callable
 
+from airollout.bench.baselines.always_hold import AlwaysHoldJudge
 from airollout.bench.baselines.argo_threshold import ArgoThresholdJudge
+from airollout.bench.baselines.argo_tuned import ArgoTunedJudge
 from airollout.bench.baselines.flagger_threshold import FlaggerThresholdJudge
+from airollout.bench.baselines.flagger_tuned import FlaggerTunedJudge
 from airollout.bench.baselines.kayenta_mwu import KayentaMwuJudge
+from airollout.bench.baselines.kayenta_tuned import KayentaTunedJudge
 from airollout.judge.types import Judge
 
 JudgeFactory = Callable[[], Judge]
@@ -17,10 +21,15 @@ JudgeFactory = Callable[[], Judge]
 DEFAULT_JUDGE = "airollout"
 DEFAULT_JUDGE_MODULE = "airollout.judge.rules"
 
+# Each peer at its defaults, then as a careful user configures it; always-hold is the floor.
 BASELINES: dict[str, JudgeFactory] = {
     ArgoThresholdJudge.name: ArgoThresholdJudge,
+    ArgoTunedJudge.name: ArgoTunedJudge,
     FlaggerThresholdJudge.name: FlaggerThresholdJudge,
+    FlaggerTunedJudge.name: FlaggerTunedJudge,
     KayentaMwuJudge.name: KayentaMwuJudge,
+    KayentaTunedJudge.name: KayentaTunedJudge,
+    AlwaysHoldJudge.name: AlwaysHoldJudge,
 }
 
 

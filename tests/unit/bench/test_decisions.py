@@ -77,15 +77,30 @@ def test_json_has_exactly_the_documented_schema() -> None:
     for entry in document["judges"].values():
         assert set(entry) == {
             "right",
+            "strict_right",
             "false_rollbacks",
             "missed_regressions",
+            "needless_holds",
+            "windows_to_promote",
             "harm",
+            "excess_harm",
             "detect_s_median",
             "decisions_per_s",
             "outcomes",
+            "scenarios",
         }
-        for key in ("right", "false_rollbacks", "missed_regressions", "harm"):
+        for key in (
+            "right",
+            "strict_right",
+            "false_rollbacks",
+            "missed_regressions",
+            "needless_holds",
+            "harm",
+        ):
             assert type(entry[key]) is int
+        assert set(entry["scenarios"]) == {scenario.name for scenario in SCENARIOS}
+        for detail in entry["scenarios"].values():
+            assert {"outcome", "harm", "excess_harm", "windows"} <= set(detail)
         assert entry["detect_s_median"] is None or isinstance(entry["detect_s_median"], float)
         assert isinstance(entry["decisions_per_s"], float)
         assert set(entry["outcomes"]) == {scenario.name for scenario in SCENARIOS}
@@ -106,7 +121,7 @@ def test_same_scenarios_and_seeds_give_the_same_result() -> None:
 def test_table_has_a_row_per_judge_and_marks_wrong_outcomes() -> None:
     judges = {"always-proceed": lambda: ConstantJudge(Action.PROCEED)}
     table = render_table(run_benchmark(SCENARIOS, judges, throughput_seconds=0.01))
-    assert "always-proceed  2/4" in table
+    assert "always-proceed  2/4    2/4" in table
     broken_row = next(line for line in table.splitlines() if line.startswith("broken"))
     assert broken_row.split()[-1] == "proceed*"
 

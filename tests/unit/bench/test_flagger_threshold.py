@@ -7,23 +7,10 @@ from typing import Any
 import pytest
 
 from airollout.bench.baselines.flagger_threshold import FlaggerThresholdJudge
-from airollout.judge.types import Action, DecisionContext
-from airollout.sim.scenario import parse_scenario
-from airollout.sim.simulator import analysis_settings
+from airollout.judge.types import Action
+from tests.unit.bench.peer_replay import replay
 
 pytestmark = pytest.mark.unit
-
-SETTINGS = analysis_settings(parse_scenario({"expect": "proceed"}, source="t", default_name="t"))
-CONTEXT = DecisionContext("r", "ns", "rev", 0, 10, 1, 60.0)
-
-
-def replay(judge: FlaggerThresholdJudge, windows: list[Any]) -> list[Action]:
-    state = judge.initial_state(SETTINGS)
-    actions = []
-    for observations in windows:
-        verdict, state = judge.decide(SETTINGS, state, CONTEXT, observations)
-        actions.append(verdict.action)
-    return actions
 
 
 def test_healthy_checks_advance(window: Any) -> None:
@@ -52,6 +39,7 @@ def test_two_failing_metrics_in_one_interval_count_once(window: Any) -> None:
     assert actions == [Action.HOLD]
 
 
-def test_default_threshold_is_the_tutorials_five(window: Any) -> None:
-    actions = replay(FlaggerThresholdJudge(), [window([0.02] * 8)] * 5)
-    assert actions == [Action.HOLD] * 4 + [Action.ROLLBACK]
+def test_default_threshold_is_the_codes_one_so_a_regression_can_roll_back(window: Any) -> None:
+    # Flagger's GetAnalysisThreshold returns 1 when the field is left out; with the
+    # tutorials' 5 a slice would end as hold after 3 failed windows, never rolling back.
+    assert replay(FlaggerThresholdJudge(), [window([0.02] * 8)]) == [Action.ROLLBACK]

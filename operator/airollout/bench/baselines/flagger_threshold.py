@@ -8,9 +8,12 @@ query with no values found also halts and counts as failed):
 
 - one check per bound per interval (a check reads the window's value after the warmup);
 - at most one failed check is counted per interval, as Flagger stops at the first failure;
-- `threshold: 5`, the setting of Flagger's tutorials (for example
-  https://docs.flagger.app/tutorials/istio-progressive-delivery); the code's default when
-  the field is left out is 1. The failed-check count is kept for the whole analysis;
+- `threshold` left out, so Flagger's code default of 1: fluxcd/flagger
+  `pkg/apis/flagger/v1beta1/canary.go`, `GetAnalysisThreshold` ("returns the canary
+  threshold (default 1)": `return 1` when the field is 0). The tutorials' `threshold: 5`
+  can never be reached here: a failed check halts advancement, and a slice that holds 3
+  windows ends as hold, so every regression would end as a hold. The failed-check count is
+  kept for the whole analysis;
 - Flagger rolls back at the interval after the count reaches the threshold; here the same
   window's verdict rolls back, which is one interval kinder to Flagger.
 """
@@ -25,13 +28,13 @@ from airollout.bench.baselines.measure import window_value, within_bounds
 from airollout.bench.baselines.verdicts import baseline_verdict, show_value
 from airollout.judge.types import Action, DecisionContext, Verdict
 
-TUTORIAL_THRESHOLD = 5
+DEFAULT_THRESHOLD = 1
 
 
 class FlaggerThresholdJudge:
     name = "flagger-threshold"
 
-    def __init__(self, threshold: int = TUTORIAL_THRESHOLD) -> None:
+    def __init__(self, threshold: int = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
 
     def initial_state(self, settings: AnalysisSettings) -> dict[str, Any]:
@@ -58,11 +61,13 @@ class FlaggerThresholdJudge:
                 break  # Flagger halts at the first failed metric
         if failed_now:
             failed_checks += 1
-        action = self._action(failed_now, failed_checks)
+        action = flagger_action(failed_now, failed_checks, self.threshold)
         notes.append(f"failed checks {failed_checks}/{self.threshold}")
         return baseline_verdict(self.name, action, notes), {"failed_checks": failed_checks}
 
-    def _action(self, failed_now: bool, failed_checks: int) -> Action:
-        if failed_checks >= self.threshold:
-            return Action.ROLLBACK
-        return Action.HOLD if failed_now else Action.PROCEED
+
+def flagger_action(failed_now: bool, failed_checks: int, threshold: int) -> Action:
+    """Roll back once the failed checks reach the threshold; a failed check halts (holds)."""
+    if failed_checks >= threshold:
+        return Action.ROLLBACK
+    return Action.HOLD if failed_now else Action.PROCEED

@@ -9,6 +9,12 @@ with the classifier of spinnaker/kayenta `MannWhitneyClassifier.scala`:
   series, as Kayenta queries it), NaN and empty steps removed;
 - the judge's fixed confidence 0.98 gives a confidence interval of the location shift
   (canary - baseline); its Hodges-Lehmann estimate times the tolerance 0.25 gives a band;
+- the interval never leaves the data range: spinnaker/kayenta
+  `kayenta-mannwhitney/src/main/scala/com/netflix/kayenta/mannwhitney/MannWhitney.scala`
+  (commit 552aa62) sets `muMin = x.min - y.max` and `muMax = x.max - y.min` (lines 55-56)
+  and its `findRoot` returns muMin or muMax when the root lies beyond them (lines 81-86),
+  so with 4 points or fewer per side the interval is the range of differences, not
+  (-inf, inf), and a canary wholly above its baseline can still be High;
   the interval wholly above the band (and a mean ratio >= the allowed increase, 1.0) is
   High. Both metrics use `direction: increase`, so a decrease is a Pass;
 - identical data is a Pass; no data on either side is Nodata; 50 % or more Nodata scores 0;
@@ -67,8 +73,9 @@ def shift_interval(
     z = float(ndtri(1 - (1 - confidence) / 2))
     rank = math.floor(n * m / 2 - z * math.sqrt(n * m * (n + m + 1) / 12))
     estimate = float(np.median(differences))
-    if rank < 0:
-        return ShiftInterval(-math.inf, math.inf, estimate)
+    # Too few points for the rank to exist: Kayenta's root search stops at the ends of the
+    # data range (its muMin and muMax), so the interval is that range, never unbounded.
+    rank = max(rank, 0)
     return ShiftInterval(float(differences[rank]), float(differences[-rank - 1]), estimate)
 
 

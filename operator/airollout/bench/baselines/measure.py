@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from airollout.analysis.histogram import quantile
-from airollout.analysis.types import MetricCheck, MetricKind, Observation, Version
+from airollout.analysis.types import AnalysisSettings, MetricCheck, MetricKind, Observation, Version
 from airollout.analysis.window import error_totals, latency_totals, usable
 
 
@@ -42,3 +42,26 @@ def step_values(
     """One value per step after the warmup, steps without data left out: a time series."""
     values = (window_value(check, [step], warmup_s, version) for step in window)
     return [value for value in values if value is not None]
+
+
+def window_requests(
+    check: MetricCheck, window: Sequence[Observation], warmup_s: float, version: Version
+) -> float:
+    """How many requests the metric's value over the window rests on (0 without data)."""
+    steps = usable(window, warmup_s)
+    if check.kind is MetricKind.ERROR_RATE:
+        return error_totals(steps, version, check.name).requests
+    if check.kind is MetricKind.LATENCY:
+        return latency_totals(steps, version, check.name).requests
+    return 0.0
+
+
+def bounded(settings: AnalysisSettings) -> list[MetricCheck]:
+    """The metrics a threshold tool has a condition for: those with a bound."""
+    return [check for check in settings.metrics if check.max is not None or check.min is not None]
+
+
+def bound_of(check: MetricCheck) -> float:
+    """The bound a relative condition's slack is a share of (max, else min)."""
+    bound = check.max if check.max is not None else check.min
+    return abs(bound) if bound is not None else 0.0
