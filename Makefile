@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-SCENARIOS ?= ../shared/scenarios
+# The repository's scenarios, and the shared folder's too where it is checked out beside it.
+SCENARIOS ?= scenarios $(wildcard ../shared/scenarios)
 COMPILED := $(shell sed -e 's/\#.*//' hack/compiled-modules)
 PURE := operator/airollout/api operator/airollout/rollout operator/airollout/analysis \
         operator/airollout/judge operator/airollout/sim

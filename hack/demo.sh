@@ -7,19 +7,19 @@
 #      workload that serves a scenario file, scraped by Prometheus;
 #   3. run the operator in the background;
 #   4. roll out a new image in demo-good (the canary is healthy: it is promoted) and then in
-#      demo-bad (the canary fails 6 % of requests: it is rolled back), following each live;
+#      demo-bad (the canary fails 8 % of requests: it is rolled back), following each live;
 #   5. print a summary, and exit 0 only if both ended as they should.
 # Everything started here is stopped on exit, error or Ctrl-C; the logs are kept.
 #
 # Environment: AIROLLOUT_DEMO_DIR (default: a new temp dir) holds the cluster state (removed
-# at the end) and the logs (kept); AIROLLOUT_SCENARIOS (default ../shared/scenarios).
+# at the end) and the logs (kept); AIROLLOUT_SCENARIOS (default: the repository's scenarios/).
 set -euo pipefail
 
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(dirname "$HACK_DIR")"
 AIROLLOUT="$REPO_DIR/.venv/bin/airollout"
 PYTHON="$REPO_DIR/.venv/bin/python"
-SCENARIOS="${AIROLLOUT_SCENARIOS:-$REPO_DIR/../shared/scenarios}"
+SCENARIOS="${AIROLLOUT_SCENARIOS:-$REPO_DIR/scenarios}"
 DEMO_DIR="${AIROLLOUT_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/airollout-demo.XXXXXX")}"
 # The cluster lives in a directory of its own, so one started with hack/cluster.sh is left
 # alone, and `cluster.sh down` (which removes its state) leaves the logs beside it.
@@ -231,12 +231,12 @@ main() {
     section "the target Deployments and their simulated traffic"
     create_target "$GOOD_NS"
     create_target "$BAD_NS"
-    start_workload "$GOOD_NS" healthy-identical
-    start_workload "$BAD_NS" error-step-from-start
+    start_workload "$GOOD_NS" steady-twins
+    start_workload "$BAD_NS" broken-from-first-pod
     start_operator
     section "rollout 1 of 2: a healthy canary in $GOOD_NS (examples/demo/healthy-rollout.yaml)"
     run_rollout "$GOOD_NS" "$REPO_DIR/examples/demo/healthy-rollout.yaml"
-    section "rollout 2 of 2: a canary failing 6 % of requests in $BAD_NS (examples/demo/failing-rollout.yaml)"
+    section "rollout 2 of 2: a canary failing 8 % of requests in $BAD_NS (examples/demo/failing-rollout.yaml)"
     run_rollout "$BAD_NS" "$REPO_DIR/examples/demo/failing-rollout.yaml"
     summarize
     echo "demo ran for $((SECONDS - started))s"

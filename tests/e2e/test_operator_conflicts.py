@@ -153,7 +153,7 @@ def test_an_unreachable_llm_leaves_the_rules_verdict_standing_and_says_so(
     kube_api: client.ApiClient, namespace: str, operator: Any, workload: Any, eventually: Any
 ) -> None:
     create_target(kube_api, namespace)
-    workload("healthy-identical")
+    workload("steady-twins")
     llm = {"model": "m", "baseURL": "http://127.0.0.1:9/v1", "timeout": "2s", "maxRetries": 0}
     manifest = rollout_manifest("web-v2", judge={"mode": "hybrid", "llm": llm})
     create_rollout(kube_api, namespace, manifest)

@@ -73,7 +73,7 @@ def test_sigkill_at_several_points_of_a_rollout_changes_neither_its_end_nor_its_
 ) -> None:
     create_target(kube_api, namespace)
     history = ReplicaHistory(kube_api, namespace).start()
-    workload("healthy-identical")
+    workload("steady-twins")
     create_rollout(kube_api, namespace, rollout_manifest("web-v2"))
 
     def status() -> dict[str, Any]:

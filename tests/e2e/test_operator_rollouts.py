@@ -47,7 +47,7 @@ def test_a_healthy_canary_moves_through_every_slice_and_becomes_the_target(
     kube_api: client.ApiClient, namespace: str, operator: Any, workload: Any, eventually: Any
 ) -> None:
     create_target(kube_api, namespace)
-    workload("healthy-identical")
+    workload("steady-twins")
     create_rollout(kube_api, namespace, rollout_manifest("web-v2"))
 
     status = eventually(finished(kube_api, namespace, "web-v2"), ROLLOUT_SECONDS, "the end")
@@ -75,7 +75,7 @@ def test_a_canary_failing_from_its_first_pod_is_rolled_back_at_the_first_slice(
     kube_api: client.ApiClient, namespace: str, operator: Any, workload: Any, eventually: Any
 ) -> None:
     create_target(kube_api, namespace)
-    workload("error-step-from-start")
+    workload("broken-from-first-pod")
     create_rollout(kube_api, namespace, rollout_manifest("web-v2"))
 
     status = eventually(finished(kube_api, namespace, "web-v2"), ROLLOUT_SECONDS, "the end")
@@ -94,7 +94,7 @@ def test_a_canary_whose_metrics_vanish_holds_then_follows_on_hold_then(
     kube_api: client.ApiClient, namespace: str, operator: Any, workload: Any, eventually: Any
 ) -> None:
     create_target(kube_api, namespace)
-    workload("canary-metrics-missing", time_scale=3.0)  # missing from 60 simulated s = 20 s
+    workload("canary-goes-dark", time_scale=3.0)  # missing from 50 simulated s: 17 s
     manifest = rollout_manifest("web-v2", onHold={"timeout": "20s", "then": "pause"})
     create_rollout(kube_api, namespace, manifest)
 
@@ -134,7 +134,7 @@ def test_hybrid_mode_asks_the_llm_each_window_and_records_its_opinion(
         client.V1Secret(metadata=client.V1ObjectMeta(name="llm"), string_data={"api-key": key}),
     )
     create_target(kube_api, namespace)
-    workload("healthy-identical")
+    workload("steady-twins")
     judge = {
         "mode": "hybrid",
         "llm": {

@@ -1,4 +1,4 @@
-"""Replay the shared scenarios through the rules judge; print every decision as JSON.
+"""Replay a folder of scenarios through the rules judge; print every decision as JSON.
 
 Run from the repository root as `python -m tests.support.replay_decisions FOLDER`. With
 --sources, the compiled modules (hack/compiled-modules) are imported from their Python

@@ -15,7 +15,7 @@ from airollout.bench.scale.cli import register as register_operator_scale
 from airollout.sim.scenario import Scenario, ScenarioError, load_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SHARED_SCENARIOS = REPO_ROOT.parent / "shared" / "scenarios"
+REPO_SCENARIOS = REPO_ROOT / "scenarios"  # the project's own set (scenarios/README.md)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         nargs="*",
         type=Path,
         metavar="DIR",
-        help=f"folders of *.yaml scenarios (default: {SHARED_SCENARIOS})",
+        help=f"folders of *.yaml scenarios (default: {REPO_SCENARIOS})",
     )
     decisions.add_argument("--json", action="store_true", help="print one JSON object")
     decisions.add_argument("--judges", help="comma-separated judge names (default: all)")
@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_decisions(args: argparse.Namespace) -> int:
     try:
-        scenarios = load_scenarios(args.folders or [SHARED_SCENARIOS])
+        scenarios = load_scenarios(args.folders or [REPO_SCENARIOS])
         judges = select_judges(args.judges)
     except (ScenarioError, ValueError) as error:
         print(f"airollout bench decisions: {error}", file=sys.stderr)

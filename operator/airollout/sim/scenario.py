@@ -1,7 +1,7 @@
 """Scenario files (format v1): load and validate them into frozen, typed objects.
 
-The format is specified in `../shared/scenarios/README.md`. Every rejection names the file
-and the field, so a person editing a folder of scenarios can fix it without reading code.
+The format is specified in the repository's `scenarios/README.md`. Every rejection names the
+file and the field, so a person editing a folder of scenarios can fix it without reading code.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from tests.support.compiled_core import REPO_ROOT, compiled_sources, is_extensio
 
 pytestmark = pytest.mark.unit
 
-SCENARIOS = REPO_ROOT.parent / "shared" / "scenarios"
+SCENARIOS = REPO_ROOT / "scenarios"
 REPLAY = "tests.support.replay_decisions"
 
 
