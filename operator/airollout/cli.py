@@ -34,6 +34,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 # `airollout watch` in a CI step should not wait for them.
 SUBCOMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "airollout.bench.cli": ("bench",),
+    "airollout.commands.history": ("history",),
     "airollout.commands.rollouts": ("resume", "promote", "abort", "pause", "status", "watch"),
     "airollout.controller.app": ("operator",),
     "airollout.sim.workload_cli": ("workload",),
