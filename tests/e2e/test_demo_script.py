@@ -71,7 +71,7 @@ def test_the_demo_promotes_the_healthy_canary_and_rolls_back_the_failing_one(
     assert "AIRollout demo-bad/web-v2 ended RolledBack" in output
     assert "PROCEED" in output, "watch shows each verdict"
     assert "ROLLBACK" in output
-    assert "because error-rate" in output, "and its reasoning"
+    assert "Rollback at 10 %: canary error rate" in output, "and its one-line summary"
     assert "DEMO PASSED" in output
     assert_nothing_left(tmp_path)
 

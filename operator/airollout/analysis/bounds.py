@@ -129,22 +129,22 @@ def read_rate(state: dict[str, Any], levels: RateLevels, what: str) -> TestResul
     reference_shown = levels.shown_reference
     if breach >= levels.fail_at:
         message = (
-            f"{seen} is above {reference_shown} with e-value {format(breach, '.3g')} >= "
-            f"{levels.shown_fail_at}."
+            f"{seen} is above {reference_shown} with e-value {sequential.shown_evalue(breach)} "
+            f">= {levels.shown_fail_at}."
         )
-        return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message)
+        return TestResult(RATE_TEST, Outcome.FAIL, rate, reference, breach, message, n)
     # The upper bound is above the estimate, so it is only worth computing below the bound.
     below = state["x_within"] < n * reference
     upper = _upper_events(state["x_within"], levels.confidence) / n if below else math.inf
     upper_shown = f"its {levels.shown_confidence} upper bound is {format(upper, '.4g')}"
     if upper < reference:
         message = f"{seen} is below {reference_shown}: {upper_shown}."
-        return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message)
+        return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message, n)
     message = (
         f"{seen} is not yet shown above {reference_shown} (e-value {format(breach, '.3g')} of "
         f"{levels.shown_fail_at}) nor below it ({upper_shown if below else 'it is not lower'})."
     )
-    return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message)
+    return TestResult(RATE_TEST, Outcome.NOT_YET, rate, reference, breach, message, n)
 
 
 def gauge_result(
@@ -162,12 +162,24 @@ def gauge_result(
     run = longest_run(values, outside)
     if outside(mean) and run >= GAUGE_MIN_STEPS:
         message = f"{what} averaged {mean:.4g}, beyond {threshold:.4g} for {run} readings in a row."
-        return TestResult(GAUGE_TEST, Outcome.FAIL, mean, threshold, float(run), message)
+        return TestResult(
+            GAUGE_TEST, Outcome.FAIL, mean, threshold, float(run), message, float(len(values))
+        )
     if not outside(mean) and len(values) >= GAUGE_MIN_STEPS:
         message = f"{what} averaged {mean:.4g} over {len(values)} readings, within its bounds."
-        return TestResult(GAUGE_TEST, Outcome.PASS, mean, threshold, float(len(values)), message)
+        return TestResult(
+            GAUGE_TEST,
+            Outcome.PASS,
+            mean,
+            threshold,
+            float(len(values)),
+            message,
+            float(len(values)),
+        )
     message = f"{what} averaged {mean:.4g} over {len(values)} readings: too few to decide."
-    return TestResult(GAUGE_TEST, Outcome.NOT_YET, mean, threshold, float(run), message)
+    return TestResult(
+        GAUGE_TEST, Outcome.NOT_YET, mean, threshold, float(run), message, float(len(values))
+    )
 
 
 def longest_run(values: Sequence[float], outside: Callable[[float], bool]) -> int:

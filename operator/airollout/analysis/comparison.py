@@ -16,6 +16,7 @@ null holds.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -84,8 +85,8 @@ def result(state: dict[str, Any], settings: AnalysisSettings, what: str) -> Test
     ratio = estimated_ratio(state)
     seen = f"canary/stable ratio of {what} {_shown(ratio)}"
     evidence = (sequential.evalue(state["worse"]), sequential.evalue(state["not_worse"]))
-    observed = (seen, None if ratio is None else min(ratio, 1e300))
-    return _read_pair(RATIO_TEST, evidence, settings, observed, null_ratio, _SINGLE)
+    observed = (seen, _statistic(ratio))
+    return _read_pair(RATIO_TEST, evidence, settings, observed, null_ratio, _SINGLE, state)
 
 
 def combined_result(
@@ -110,21 +111,32 @@ def combined_result(
         other_ratio = estimated_ratio(other_state)
         other_against = sequential.evalue(other_state["worse"])
         other_towards = sequential.evalue(other_state["not_worse"])
-    seen = (
-        f"canary/stable ratio of {what} {_shown(ratio)} and of {other_what} {_shown(other_ratio)}"
-    )
+    seen = f"canary/stable ratio of {what} {_shown(ratio)}"
+    if other_state is not None:  # the tail test has not started: nothing to say about it
+        seen += f" and of {other_what} {_shown(other_ratio)}"
     larger = (
         ratio
         if other_ratio is None or (ratio is not None and ratio >= other_ratio)
         else other_ratio
     )
-    observed = (seen, None if larger is None else min(larger, 1e300))
+    observed = (seen, _statistic(larger))
     evidence = ((against + other_against) / 2.0, min(towards, other_towards))
-    return _read_pair(MEAN_RATIO_TEST, evidence, settings, observed, null_ratio, _COMBINED)
+    return _read_pair(MEAN_RATIO_TEST, evidence, settings, observed, null_ratio, _COMBINED, state)
 
 
 def _shown(ratio: float | None) -> str:
-    return "undefined (no events yet)" if ratio is None else format(ratio, ".3g")
+    """A ratio in words: it has no value before either version had such an event, and none
+    (an infinite one) while only the canary had."""
+    if ratio is None:
+        return "not known yet (neither version had one)"
+    if ratio == math.inf:
+        return "not known yet (only the canary had any)"
+    return format(ratio, ".3g")
+
+
+def _statistic(ratio: float | None) -> float | None:
+    """The ratio as a record's figure: a ratio that is not a number yet is left out."""
+    return ratio if ratio is not None and ratio != math.inf else None
 
 
 # How a reading names its e-values (against the null, towards it).
@@ -139,32 +151,35 @@ def _read_pair(
     observed: tuple[str, float | None],
     threshold: float,
     kinds: tuple[str, str],
+    state: dict[str, Any],
 ) -> TestResult:
     """`evidence` holds the e-values (against the null, towards it) and `kinds` their names;
-    `observed` is (what was seen, in words; the statistic) and `threshold` the null value."""
+    `observed` is (what was seen, in words; the statistic) and `threshold` the null value;
+    the result's sample is the canary's exposure in `state`."""
     seen, statistic = observed
+    sample = state["canary"][1]
     against, towards = evidence
     against_kind, towards_kind = kinds
     fail_at, pass_at = 1.0 / settings.alpha, 1.0 / settings.proceed_alpha
     shown_threshold, shown_fail_at, shown_pass_at = _shown_levels(threshold, fail_at, pass_at)
     if against >= fail_at:
         message = (
-            f"{seen} is above {shown_threshold} with {against_kind} {format(against, '.3g')} >= "
-            f"{shown_fail_at}."
+            f"{seen} is above {shown_threshold} with {against_kind} "
+            f"{sequential.shown_evalue(against)} >= {shown_fail_at}."
         )
-        return TestResult(test, Outcome.FAIL, statistic, threshold, against, message)
+        return TestResult(test, Outcome.FAIL, statistic, threshold, against, message, sample)
     if towards >= pass_at:
         message = (
-            f"{seen} is below {shown_threshold} with {towards_kind} {format(towards, '.3g')} >= "
-            f"{shown_pass_at}."
+            f"{seen} is below {shown_threshold} with {towards_kind} "
+            f"{sequential.shown_evalue(towards)} >= {shown_pass_at}."
         )
-        return TestResult(test, Outcome.PASS, statistic, threshold, towards, message)
+        return TestResult(test, Outcome.PASS, statistic, threshold, towards, message, sample)
     message = (
         f"{seen} is not yet shown above or below {shown_threshold} ({against_kind} "
         f"{format(against, '.3g')} of {shown_fail_at}, {towards_kind} "
         f"{format(towards, '.3g')} of {shown_pass_at})."
     )
-    return TestResult(test, Outcome.NOT_YET, statistic, threshold, against, message)
+    return TestResult(test, Outcome.NOT_YET, statistic, threshold, against, message, sample)
 
 
 @lru_cache(maxsize=256)

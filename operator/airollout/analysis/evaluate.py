@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from airollout.analysis import bounds, comparison
 from airollout.analysis.histogram import count_above, edge_at_or_above, quantile, slow_counts
+from airollout.analysis.shown import milliseconds
 from airollout.analysis.types import (
     AnalysisSettings,
     Histogram,
@@ -89,7 +90,7 @@ def _no_data(test: TestResult | None) -> TestResult | None:
     """A canary that sent nothing this window has no result this window, whatever came before."""
     if test is None:
         return None
-    message = "No usable canary data in this window (missing, NaN or warmup only)."
+    message = "No usable canary data in this window (missing, not a number, or warmup only)."
     return TestResult(test.test, Outcome.NO_DATA, None, test.threshold, None, message)
 
 
@@ -216,7 +217,7 @@ def _latency(
     new_state = dict(state)
     canary_bound = stable_bound = compare = None
     if check.max is not None:
-        what = _bound_label(check.max, check.quantile)
+        what = _bound_label(check.max, check.quantile, check.seconds_per_unit)
         readings = (
             (canary.requests, _slow_counts(canary.histogram, check.max)),
             (stable.requests, _slow_counts(stable.histogram, check.max)),
@@ -262,7 +263,7 @@ def _latency_comparison(
     compare = new_state["compare"] = _fold_above(
         new_state["compare"] or comparison.start(), edge, settings, canary, stable
     )
-    what = _slower_than(edge)
+    what = _slower_than(edge, check.seconds_per_unit)
     if check.max is None:
         return comparison.result(compare, settings, what)
     tail_edge = new_state.get("tail_edge")
@@ -273,24 +274,28 @@ def _latency_comparison(
         tail_compare = new_state["tail_compare"] = _fold_above(
             new_state.get("tail_compare") or comparison.start(), tail_edge, settings, canary, stable
         )
-    tail_what = _tail_label(tail_edge, check.quantile)
+    tail_what = _tail_label(tail_edge, check.quantile, check.seconds_per_unit)
     return comparison.combined_result((what, compare), (tail_what, tail_compare), settings)
 
 
 # The labels are cached: a rollout reads the same bound and edges at every window.
 @lru_cache(maxsize=64)
-def _bound_label(bound: float, q: float) -> str:
-    return f"share slower than {bound:g} (a p{q * 100:g} bound)"
+def _bound_label(bound: float, q: float, seconds_per_unit: float) -> str:
+    return f"share slower than {milliseconds(bound, seconds_per_unit)} (a p{q * 100:g} bound)"
 
 
 @lru_cache(maxsize=64)
-def _slower_than(edge: float | None) -> str:
-    return "requests slower than " + ("(no edge yet)" if edge is None else f"{edge:g}")
+def _slower_than(edge: float | None, seconds_per_unit: float) -> str:
+    if edge is None:  # no histogram has been seen yet to choose an edge from
+        return "slow requests"
+    return "requests slower than " + milliseconds(edge, seconds_per_unit)
 
 
 @lru_cache(maxsize=64)
-def _tail_label(edge: float | None, q: float) -> str:
-    return f"{_slower_than(edge)} (stable's p{q * 100:g})"
+def _tail_label(edge: float | None, q: float, seconds_per_unit: float) -> str:
+    if edge is None:
+        return f"requests slower than stable's p{q * 100:g}"
+    return f"{_slower_than(edge, seconds_per_unit)} (stable's p{q * 100:g})"
 
 
 def _fold_above(

@@ -117,6 +117,11 @@ def _ratio_terms(grid: Grid, weight: float) -> tuple[float, ...]:
 EVALUE_CAP = math.exp(700.0)
 
 
+def shown_evalue(value: float) -> str:
+    """An e-value as messages show it; the cap is a stand-in, so it is named, not printed."""
+    return "beyond 10^300" if value >= EVALUE_CAP else format(value, ".3g")
+
+
 def evalue(log_ratios: Sequence[float]) -> float:
     """The mixture e-value itself: the mean likelihood ratio, capped at EVALUE_CAP."""
     total = 0.0

@@ -71,6 +71,10 @@ class MetricCheck:
     min: float | None = None
     quantile: float = 0.99  # for LATENCY: the quantile the bound applies to
     compare_baseline: bool = True
+    # For LATENCY: how many seconds one unit of the histogram's edges is, so summaries show
+    # milliseconds. Prometheus histograms are in seconds (`..._seconds_bucket`), so a spec's
+    # latency bound is too; the simulator counts in milliseconds.
+    seconds_per_unit: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,7 @@ class TestResult(NamedTuple):
     threshold: float | None
     evidence: float | None  # e.g. the e-value (likelihood ratio) of a sequential test
     message: str
+    sample: float | None = None  # the requests (or readings) behind `statistic`
 
 
 # Not a test class, whatever pytest guesses from the name (set here: a class attribute in

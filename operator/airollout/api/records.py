@@ -6,7 +6,7 @@ import math
 
 from airollout.analysis.types import MetricResult, TestResult
 from airollout.api.status import CheckRecord, DecisionRecord, MetricRecord, OpinionRecord
-from airollout.judge.types import DecisionContext, Opinion, Verdict
+from airollout.judge.types import DecisionContext, Opinion, Verdict, summary_line
 
 
 def decision_record(
@@ -17,6 +17,7 @@ def decision_record(
         time=time,
         key=key,
         action=verdict.action.value,
+        summary=summary_line(verdict, context.weight),
         reasoning=verdict.reasoning,
         revision=context.revision or None,
         slice=context.slice_index,
@@ -29,9 +30,12 @@ def decision_record(
 
 
 def last_decision(record: DecisionRecord, width: int = 80) -> str:
-    """The record in one line for `kubectl get air`: its action and its first sentence."""
-    first_line = record.reasoning.strip().splitlines()[0] if record.reasoning.strip() else ""
-    line = f"{record.action}: {first_line}" if first_line else record.action
+    """The record in one line for `kubectl get air`: its summary (which names the action)."""
+    if record.summary:
+        line = record.summary
+    else:  # a record written before summaries: its action and the reasoning's first line
+        first_line = record.reasoning.strip().splitlines()[0] if record.reasoning.strip() else ""
+        line = f"{record.action}: {first_line}" if first_line else record.action
     return line if len(line) <= width else line[: width - 1] + "…"
 
 

@@ -122,6 +122,7 @@ class DecisionRecord(CamelModel):
     time: str  # RFC 3339
     action: str  # proceed | hold | rollback
     key: str | None = None  # the idempotency key of the window it judged
+    summary: str = ""  # the verdict and its main reason in one line; details in `reasoning`
     reasoning: str
     revision: str | None = None
     slice: int | None = None

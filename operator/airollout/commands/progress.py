@@ -51,7 +51,7 @@ class Progress:
             identity = decision_identity(record)
             if identity not in self.printed:
                 self.printed.add(identity)
-                lines += render_decision(record, view.slices)
+                lines += render_decision(record, view.slices, detailed=False)
         self.last = view
         return lines
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Sequence
 
+from airollout.analysis.sequential import EVALUE_CAP
 from airollout.api.status import (
     CheckRecord,
     Condition,
@@ -84,10 +85,19 @@ def _decisions_section(view: RolloutView, limit: int) -> list[str]:
     return lines
 
 
-def render_decision(record: DecisionRecord, slices: Sequence[int] = ()) -> list[str]:
-    """One record: a heading line, the reasoning paragraph, metrics, judges, overrides."""
+def render_decision(
+    record: DecisionRecord, slices: Sequence[int] = (), detailed: bool = True
+) -> list[str]:
+    """One record: a heading line and its summary; `detailed` adds the reasoning paragraph,
+    metrics, judges and overrides below it (a record without a summary shows its reasoning)."""
     lines = [f"  {_decision_heading(record, slices)}"]
-    lines += _wrapped(record.reasoning, INDENT)
+    if record.summary:
+        lines += _wrapped(record.summary, INDENT)
+    if not detailed:
+        return lines if record.summary else lines + _wrapped(record.reasoning, INDENT)
+    if record.summary and record.reasoning:
+        lines.append(f"{INDENT}Details:")
+    lines += _wrapped(record.reasoning, INDENT + "  " if record.summary else INDENT)
     if record.metrics:
         lines.append(f"{INDENT}Metrics:")
         for metric in record.metrics:
@@ -132,10 +142,11 @@ def _check_text(label: str, check: CheckRecord) -> str:
         for name, value in (
             ("statistic", check.statistic),
             ("threshold", check.threshold),
-            ("evidence", check.evidence),
         )
         if value is not None
     ]
+    if check.evidence is not None:
+        figures.append(f"evidence {_evidence(check.evidence)}")
     measured = f" ({', '.join(figures)})" if figures else ""
     message = f": {check.message}" if check.message else ""
     return f"{label} {check.test} → {check.outcome}{measured}{message}"
@@ -167,6 +178,11 @@ def _tokens(opinion: OpinionRecord) -> str | None:
     prompt = opinion.prompt_tokens if opinion.prompt_tokens is not None else "?"
     completion = opinion.completion_tokens if opinion.completion_tokens is not None else "?"
     return f"{prompt} prompt + {completion} completion tokens"
+
+
+def _evidence(value: float) -> str:
+    """An e-value; the judge's cap stands for "larger than can be shown", so it says so."""
+    return "beyond 10^300" if value >= EVALUE_CAP else number(value)
 
 
 def number(value: float | None) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 
 from airollout.analysis.types import MetricResult, Outcome
 from airollout.api.spec import JudgeMode
-from airollout.judge.types import Action, Opinion, Verdict
+from airollout.judge.types import Action, Opinion, Verdict, summary_of
 
 __all__ = ["JudgeMode", "SafetyFloor", "combine", "safety_floor"]
 
@@ -119,13 +119,35 @@ def combine(mode: JudgeMode, rules: Verdict, llm: Opinion | None) -> Verdict:
         else:
             action = _llm_mode_action(rules, llm.action, overrides)
     floor = safety_floor(rules.metrics)
+    raised_by = None
     if floor is not None and more_cautious(floor.action, action) is not action:
         overrides.append(f"{floor.reason}: {action.value} raised to {floor.action.value}")
-        action = floor.action
+        action, raised_by = floor.action, floor
     reasoning = _reasoning(rules, llm, action)
     return replace(
-        rules, action=action, reasoning=reasoning, opinions=opinions, overrides=tuple(overrides)
+        rules,
+        action=action,
+        reasoning=reasoning,
+        opinions=opinions,
+        overrides=tuple(overrides),
+        summary=_summary(rules, llm, action, raised_by),
     )
+
+
+def _summary(rules: Verdict, llm: Opinion | None, action: Action, floor: SafetyFloor | None) -> str:
+    """The rules' summary while their action stands; otherwise who changed it, and why."""
+    if action is rules.action:
+        return rules.summary  # empty: the rules' brief still stands, worded when recorded
+    said = f"the rules said {rules.action.value}"
+    if summary_of(rules):
+        said += f" ({summary_of(rules)})"
+    if floor is not None:
+        return f"the safety floor requires at least {floor.action.value}; {said}"
+    asked = llm.action.value if llm is not None and llm.action is not None else "caution"
+    model = f" ({llm.model})" if llm is not None and llm.model else ""
+    if action is Action.HOLD and asked == Action.ROLLBACK.value:
+        return f"the LLM judge{model} asked for a rollback, held for a person; {said}"
+    return f"the LLM judge{model} asked for {asked}; {said}"
 
 
 def _hybrid_action(rules_action: Action, llm_action: Action, overrides: list[str]) -> Action:

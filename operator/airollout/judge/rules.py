@@ -28,16 +28,21 @@ from airollout.analysis.types import (
     Outcome,
     TestResult,
 )
+from airollout.judge import summary
 from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
 
 JUDGE_NAME = "airollout"
 
 
 class Finding(NamedTuple):
-    """The action one metric calls for, and why, in one sentence (a tuple: built per metric)."""
+    """The action one metric calls for, and why, in one sentence (a tuple: built per metric).
+
+    `basis` names the reason in a word (judge.summary's constants), so the summary is built
+    from the deciding metrics alone."""
 
     action: Action
     reason: str
+    basis: str
 
 
 def _outcome(test: TestResult | None) -> Outcome | None:
@@ -65,25 +70,32 @@ def metric_finding(metric: MetricResult, settings: AnalysisSettings) -> Finding:
                 Action.HOLD,
                 f"{metric.name}: canary and stable both breach the bound, and the canary is "
                 "not worse than stable, so the cause is shared and a rollback would not fix it.",
+                summary.SHARED,
             )
-        return Finding(Action.ROLLBACK, f"{metric.name}: {bound.message}")
+        return Finding(Action.ROLLBACK, f"{metric.name}: {bound.message}", summary.BREACH)
     if worse and comparison is not None:
-        return Finding(Action.ROLLBACK, f"{metric.name}: {comparison.message}")
+        return Finding(Action.ROLLBACK, f"{metric.name}: {comparison.message}", summary.WORSE)
     if bound is not None and bound.outcome is Outcome.NO_DATA:
-        return Finding(Action.HOLD, f"{metric.name}: {bound.message}")
+        return Finding(Action.HOLD, f"{metric.name}: {bound.message}", summary.NO_DATA)
     if comparison is not None and comparison.outcome is Outcome.NO_DATA and bound is None:
-        return Finding(Action.HOLD, f"{metric.name}: {comparison.message}")
+        return Finding(Action.HOLD, f"{metric.name}: {comparison.message}", summary.NO_DATA)
     vouching = bound if bound is not None else comparison
     if vouching is None:
         if metric.canary_n <= 0.0:
-            return Finding(Action.HOLD, f"{metric.name}: no canary data in this window.")
-        return Finding(Action.PROCEED, f"{metric.name}: informational, no test configured.")
+            return Finding(
+                Action.HOLD, f"{metric.name}: no canary data in this window.", summary.NO_DATA
+            )
+        return Finding(
+            Action.PROCEED,
+            f"{metric.name}: informational, no test configured.",
+            summary.INFORMATIONAL,
+        )
     if vouching.outcome is Outcome.PASS and _leaning_worse(comparison, settings):
         assert comparison is not None
-        return Finding(Action.HOLD, f"{metric.name}: {comparison.message}")
+        return Finding(Action.HOLD, f"{metric.name}: {comparison.message}", summary.LEANING)
     if vouching.outcome is Outcome.PASS:
-        return Finding(Action.PROCEED, f"{metric.name}: {vouching.message}")
-    return Finding(Action.HOLD, f"{metric.name}: {vouching.message}")
+        return Finding(Action.PROCEED, f"{metric.name}: {vouching.message}", summary.HEALTHY)
+    return Finding(Action.HOLD, f"{metric.name}: {vouching.message}", summary.UNSURE)
 
 
 _MOST_SEVERE_FIRST = (Action.ROLLBACK, Action.HOLD, Action.PROCEED)
@@ -135,4 +147,26 @@ class RulesJudge:
         action = combine(findings)
         text = reasoning(action, findings, context)
         opinion = Opinion(judge="rules", action=action, reasoning=text)
-        return Verdict(action, text, metrics, (opinion,)), new_state
+        brief = deciding_points(action, findings, metrics, settings)
+        return Verdict(action, text, metrics, (opinion,), brief=brief), new_state
+
+
+def deciding_points(
+    action: Action,
+    findings: Sequence[Finding],
+    metrics: Sequence[MetricResult],
+    settings: AnalysisSettings,
+) -> summary.Brief:
+    """What the summary is made of: the metrics whose finding is the verdict's action.
+
+    Only gathered here; the words are put together when a record is written
+    (`judge.types.summary_of`), so deciding stays as cheap as it was."""
+    checks = settings.metrics
+    points = tuple(
+        [
+            summary.Point(finding.basis, metrics[i], checks[i])
+            for i, finding in enumerate(findings)
+            if finding.action is action
+        ]
+    )
+    return summary.Brief(points, checks)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from airollout.analysis.types import AnalysisSettings, MetricResult, Observation
+from airollout.judge.summary import Brief, worded
 
 
 class Action(StrEnum):
@@ -48,6 +49,7 @@ class Opinion(NamedTuple):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     error: str | None = None  # why the answer was ignored (timeout, schema, refusal, ...)
+    response_format: str | None = None  # how the answer's shape was asked for (LLM only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,37 @@ class Verdict:
     metrics: tuple[MetricResult, ...]
     opinions: tuple[Opinion, ...]
     overrides: tuple[str, ...] = ()  # safety rules that changed a judge's answer, in words
+    # The main reason in one clause, for people skimming: `summary` when given in words,
+    # else `brief` when the judge left it to be worded (judge.summary); see `summary_of`.
+    summary: str = ""
+    brief: Brief | None = None
+
+
+_CAPITALISED = {action: action.value.capitalize() for action in Action}
+
+
+def summary_of(verdict: Verdict) -> str:
+    """The verdict's main reason in one clause; a judge that gave none has the first sentence
+    of its reasoning. Worded only here, when a record is written, not at every decision."""
+    if verdict.summary:
+        return verdict.summary
+    if verdict.brief is not None:
+        return worded(verdict.brief)
+    return _first_sentence(verdict.reasoning)
+
+
+def summary_line(verdict: Verdict, weight: int) -> str:
+    """The verdict in one line: "Rollback at 10 %: canary error rate 5.2 % (...) is above
+    the 0.5 % bound"."""
+    reason = summary_of(verdict)
+    opening = f"{_CAPITALISED[verdict.action]} at {weight} %"
+    return f"{opening}: {reason}." if reason else f"{opening}."
+
+
+def _first_sentence(text: str) -> str:
+    first = text.strip().split("\n", 1)[0]
+    end = first.find(". ")
+    return (first[:end] if end >= 0 else first.rstrip(".")).strip()
 
 
 class Judge(Protocol):

@@ -93,6 +93,7 @@ def analysis_settings(scenario: Scenario) -> AnalysisSettings:
                 max=scenario.bounds.latency_p99_ms,
                 quantile=0.99,
                 compare_baseline=True,
+                seconds_per_unit=0.001,  # the scenarios give latency in milliseconds
             ),
         ),
         warmup_s=scenario.warmup_s,

@@ -98,9 +98,11 @@ def test_record_fits_in_status_decisions_and_reads_back() -> None:
 def test_last_decision_is_the_action_and_first_line_cut_to_the_column_width() -> None:
     record = decision_record(breached_verdict(), CONTEXT, "2026-01-01T00:00:00Z")
 
-    assert last_decision(record) == "rollback: error-rate breached its bound with confidence."
+    assert (
+        last_decision(record) == "Rollback at 25 %: error-rate breached its bound with confidence."
+    )
     short = last_decision(record, width=20)
     assert len(short) == 20
     assert short.endswith("…")
-    silent = record.model_copy(update={"reasoning": ""})
+    silent = record.model_copy(update={"reasoning": "", "summary": ""})
     assert last_decision(silent) == "rollback"

@@ -69,7 +69,7 @@ def test_proceed_moves_to_the_next_slice_and_records_the_decision() -> None:
     assert [record.key for record in of_type(actions, RecordDecision)] == ["g1-s0-w1-decision"]
     assert driver.status.slice == 1
     assert driver.status.weight == 25
-    assert driver.status.last_decision == "proceed: all healthy"
+    assert driver.status.last_decision == "Proceed at 10 %: all healthy."
     assert driver.status.decisions[-1]["action"] == "proceed"
     assert driver.status.decisions[-1]["weight"] == 10
     [event] = of_type(actions, EmitEvent)
@@ -87,7 +87,7 @@ def test_the_decision_record_names_the_revision_window_and_key() -> None:
     assert stored == recorded.record
     assert (stored.revision, stored.key, stored.window) == ("4f2a1c", "g1-s0-w2", 2)
     assert (stored.weight, stored.slice, stored.action) == (10, 0, "rollback")
-    assert driver.status.last_decision == "rollback: errors"
+    assert driver.status.last_decision == "Rollback at 10 %: errors."
 
 
 def test_the_whole_way_to_success_moves_through_every_slice_then_promotes() -> None:
