@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airollout.api.records import decision_record, last_decision
 from airollout.api.status import AIRolloutStatus, DecisionRecord, Phase
-from airollout.judge.types import Action, DecisionContext, Verdict
+from airollout.judge.types import Action, DecisionContext, Verdict, summary_line
 from airollout.rollout import keys
 from airollout.rollout.actions import JudgeWindow, PromoteTarget, RecordDecision
 from airollout.rollout.events import (
@@ -144,17 +144,16 @@ def _on_verdict(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: st
 
 
 def _act_on(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Step:
-    where = f"Window {status.windows_at_slice} at {status.weight} %"
+    # Events and conditions carry the one-line summary; the record keeps the reasoning.
+    message = summary_line(verdict, status.weight)
     if verdict.action is Action.ROLLBACK:
-        return roll_back(ctx, status, "AnalysisRollback", f"{where}: rollback. {verdict.reasoning}")
+        return roll_back(ctx, status, "AnalysisRollback", message)
     if verdict.action is Action.PROCEED:
-        message = f"{where}: proceed. {verdict.reasoning}"
         return enter_slice(ctx, status, (status.slice or 0) + 1, "AnalysisPassed", message)
     holding = status.model_copy(update={"hold_since": status.hold_since or to_rfc3339(ctx.now)})
     on_hold = expired_hold(ctx, holding)
     if on_hold is not None:
         return _expire_hold(ctx, holding, on_hold)
-    message = f"{where}: hold. {verdict.reasoning}"
     holding = moved(holding, Phase.PROGRESSING, "AnalysisHold", message)
     new, actions = open_window(ctx, holding, ctx.now)
     if status.hold_since is not None:
