@@ -86,6 +86,9 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
+        # response_format types answered with HTTP 500 as llama-cpp-python's server does,
+        # before and without using up a scripted reply.
+        self.refused_formats: set[str] = set()
         self._script: list[Reply] = []
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -114,7 +117,10 @@ class FakeOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next_reply(self) -> Reply:
+    def _next_reply(self, body: Mapping[str, Any]) -> Reply:
+        requested = (body.get("response_format") or {}).get("type")
+        if requested in self.refused_formats:
+            return error(500, message=f"response_format type {requested!r} is not supported")
         with self._lock:
             if self._script:
                 return self._script.pop(0)
@@ -132,7 +138,7 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake._record(ReceivedRequest(self.path, dict(self.headers.items()), body))
-                reply = fake._next_reply()
+                reply = fake._next_reply(body)
                 if reply.delay_s and fake._released.wait(reply.delay_s):
                     return
                 try:

@@ -80,4 +80,5 @@ def _opinion_record(opinion: Opinion) -> OpinionRecord:
         prompt_tokens=opinion.prompt_tokens,
         completion_tokens=opinion.completion_tokens,
         error=opinion.error,
+        response_format=opinion.response_format,
     )

@@ -114,6 +114,7 @@ class OpinionRecord(CamelModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     error: str | None = None
+    response_format: str | None = None  # json_schema | json_object | prompt (LLM only)
 
 
 class DecisionRecord(CamelModel):

@@ -36,6 +36,17 @@ REASONING_MAX_CHARS = 2000
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
+# How the answer's shape is asked for, most to least strict. Servers that cannot honour a
+# format say so in different ways: OpenAI answers 400, vLLM 400 or 422, llama-cpp-python's
+# server 500 with the exception's text; "prompt" is plain JSON asked for in the prompt alone.
+AnswerFormat = Literal["json_schema", "json_object", "prompt"]
+ANSWER_FORMATS: tuple[AnswerFormat, ...] = ("json_schema", "json_object", "prompt")
+FORMAT_REFUSAL_STATUS = frozenset({400, 422, 500, 501})
+_FORMAT_REFUSAL = re.compile(
+    r"response_format|json_schema|json_object|schema|grammar|not supported|unsupported",
+    re.IGNORECASE,
+)
+
 
 class LLMAnswer(BaseModel):
     """The only answer shape accepted from the model; anything else is ignored."""
@@ -79,7 +90,7 @@ class LLMSettings:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
     retry_after_max_s: float = 30.0  # a server asking for longer is not waited for longer
-    structured_output: bool = True  # send response_format json_schema (dropped on HTTP 400)
+    structured_output: bool = True  # start at json_schema; False: plain JSON in the prompt
 
     @classmethod
     def from_spec(cls, spec: LLMSpec, api_key: str, deadline_s: float | None = None) -> LLMSettings:
@@ -157,6 +168,27 @@ class _Failure:
     retryable: bool
     status: int | None = None
     wait_s: float | None = None  # what the server asked for, if it did
+    body: str = ""  # the error body as the server sent it, for telling a format refusal apart
+
+    def refuses_format(self) -> bool:
+        """Whether the server said it cannot answer in the requested format.
+
+        A 400 to a request with a response_format is taken as one whatever its text (the
+        historical behaviour: the only thing such a request adds is the format); other
+        statuses must name the format or its support in the message or body.
+        """
+        if self.status not in FORMAT_REFUSAL_STATUS:
+            return False
+        return self.status == 400 or bool(_FORMAT_REFUSAL.search(f"{self.message} {self.body}"))
+
+
+def response_format_param(answer_format: AnswerFormat) -> Any:
+    """The request's `response_format` for one format; omitted for plain JSON."""
+    if answer_format == "json_schema":
+        return ANSWER_FORMAT
+    if answer_format == "json_object":
+        return {"type": "json_object"}
+    return openai.omit
 
 
 class LLMJudge:
@@ -181,6 +213,31 @@ class LLMJudge:
             timeout=settings.timeout_s,
             max_retries=0,
         )
+        # What each endpoint (base URL and model) was last found to accept, so a server that
+        # refuses json_schema is not asked for it again at every window.
+        self._accepted: dict[tuple[str | None, str], AnswerFormat] = {}
+
+    def answer_format(self) -> AnswerFormat:
+        """The format the next request asks for: the strictest not yet refused here."""
+        first: AnswerFormat = "json_schema" if self.settings.structured_output else "prompt"
+        return self._accepted.get(self._endpoint(), first)
+
+    def close(self) -> None:
+        """Release the HTTP connection pool; the judge cannot ask again afterwards."""
+        self._client.close()
+
+    def _endpoint(self) -> tuple[str | None, str]:
+        return (self.settings.base_url, self.settings.model)
+
+    def _step_down(self, refused: AnswerFormat, failure: _Failure) -> None:
+        weaker = ANSWER_FORMATS[ANSWER_FORMATS.index(refused) + 1]
+        log.info(
+            "LLM endpoint refused response_format %s (%s); asking for %s from now on",
+            refused,
+            self._redact(failure.message),
+            weaker,
+        )
+        self._accepted[self._endpoint()] = weaker
 
     def opinion(
         self, context: DecisionContext, rules: Verdict, history: Sequence[PastDecision] = ()
@@ -197,17 +254,21 @@ class LLMJudge:
 
     def _ask_with_retries(self, messages: Sequence[Mapping[str, str]], started: float) -> Opinion:
         deadline = started + self.settings.deadline_s
-        use_schema = self.settings.structured_output
-        for attempt in range(1, self.settings.max_attempts + 1):
+        attempt = 0
+        while attempt < self.settings.max_attempts:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 break
-            outcome = self._attempt(messages, min(self.settings.timeout_s, remaining), use_schema)
+            answer_format = self.answer_format()
+            timeout_s = min(self.settings.timeout_s, remaining)
+            outcome = self._attempt(messages, timeout_s, answer_format)
             if isinstance(outcome, ChatCompletion):
-                return self._read(outcome, started)
-            if use_schema and outcome.status == 400:
-                use_schema = False  # the server may not know json_schema; ask for plain JSON
+                return self._read(outcome, started, answer_format)
+            if answer_format != "prompt" and outcome.refuses_format():
+                # Not an attempt at an answer: the server turned the format down, not the ask.
+                self._step_down(answer_format, outcome)
                 continue
+            attempt += 1
             if not outcome.retryable or attempt == self.settings.max_attempts:
                 return self._failed(f"{outcome.message} (attempt {attempt})", started)
             wait = self._wait_s(attempt, outcome)
@@ -227,13 +288,13 @@ class LLMJudge:
         return self._failed(f"deadline of {self.settings.deadline_s:g}s passed", started)
 
     def _attempt(
-        self, messages: Sequence[Mapping[str, str]], timeout_s: float, use_schema: bool
+        self, messages: Sequence[Mapping[str, str]], timeout_s: float, answer_format: AnswerFormat
     ) -> ChatCompletion | _Failure:
         try:
             return self._client.chat.completions.create(
                 model=self.settings.model,
                 messages=cast("list[ChatCompletionMessageParam]", list(messages)),
-                response_format=ANSWER_FORMAT if use_schema else openai.omit,
+                response_format=response_format_param(answer_format),
                 temperature=0,
                 timeout=timeout_s,
             )
@@ -248,6 +309,7 @@ class LLMJudge:
                 retryable=status in RETRYABLE_STATUS or status >= 500,
                 status=status,
                 wait_s=retry_after_s(exc.response.headers, self._wall_clock()),
+                body=exc.response.text[:2000],
             )
         except openai.OpenAIError as exc:  # e.g. a body that is not a completion at all
             return _Failure(f"invalid response: {type(exc).__name__}: {exc}", retryable=False)
@@ -262,13 +324,16 @@ class LLMJudge:
         )
         return ceiling * (0.5 + 0.5 * self._jitter())  # jitter spreads retries of many rollouts
 
-    def _read(self, response: ChatCompletion, started: float) -> Opinion:
+    def _read(
+        self, response: ChatCompletion, started: float, answer_format: AnswerFormat
+    ) -> Opinion:
         usage = response.usage
         accounting: dict[str, Any] = {
             "model": response.model or self.settings.model,
             "latency_s": self._clock() - started,
             "prompt_tokens": usage.prompt_tokens if usage else None,
             "completion_tokens": usage.completion_tokens if usage else None,
+            "response_format": answer_format,
         }
         if not response.choices:
             return self._unusable("no choices in the response", accounting)
@@ -295,9 +360,12 @@ class LLMJudge:
         return Opinion(judge=self.name, action=None, reasoning="", error=error, **accounting)
 
     def _failed(self, error: str, started: float) -> Opinion:
-        return self._unusable(
-            error, {"model": self.settings.model, "latency_s": self._clock() - started}
-        )
+        accounting = {
+            "model": self.settings.model,
+            "latency_s": self._clock() - started,
+            "response_format": self.answer_format(),
+        }
+        return self._unusable(error, accounting)
 
     def _secrets(self) -> tuple[str, ...]:
         return (self.settings.api_key,) if self.settings.api_key else ()

@@ -76,15 +76,16 @@ def test_request_asks_for_the_json_schema_and_sends_the_messages(fake_openai: Fa
     assert schema["additionalProperties"] is False
 
 
-def test_server_without_json_schema_support_is_asked_again_for_plain_json(
+def test_server_without_json_schema_support_is_asked_again_for_a_json_object(
     fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.script(error(400, message="response_format not supported"), answer("proceed"))
     opinion = make_judge(fake_openai).ask(MESSAGES)
     assert opinion.action is Action.PROCEED
     first, second = fake_openai.requests
-    assert "response_format" in first.body
-    assert "response_format" not in second.body
+    assert first.body["response_format"]["type"] == "json_schema"
+    assert second.body["response_format"] == {"type": "json_object"}
+    assert opinion.response_format == "json_object"
 
 
 def read_timeouts(fake: FakeOpenAI) -> list[float]:
