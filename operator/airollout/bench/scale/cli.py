@@ -30,6 +30,7 @@ from airollout.bench.scale.report import (
     report_json,
 )
 from airollout.bench.scale.settings import ScaleSettings
+from airollout.bench.scale.soak import register as register_soak
 
 
 def register(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,6 +57,7 @@ def register(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     parser.set_defaults(handler=run_command)
     register_idle(kinds)
+    register_soak(kinds)
 
 
 def _sizes(text: str) -> tuple[int, ...]:
