@@ -28,9 +28,9 @@ ALLOWED = {
 
 
 def tracked_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True
-    )
+    # safe.directory: CI may run as another user than the one owning the checkout.
+    command = ["git", "-c", f"safe.directory={REPO}", "ls-files", "-z"]
+    listed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     return [name for name in listed.stdout.split("\0") if name and not is_doc(name)]
 
 
