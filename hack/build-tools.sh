@@ -2,12 +2,14 @@
 # Builds, or reuses from a per-machine cache, every binary the local cluster runs:
 # kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (from k8s.io/kubernetes),
 # etcd, kwok and helm (from their Go modules), plus Prometheus and openssl from Debian.
+# act and actionlint (Go modules too) run and check the GitHub Action (action.yml).
 #
 # Each binary is cached as $AIROLLOUT_CACHE_DIR/bin/<name>-<version>, so a second run builds
 # nothing and a version bump rebuilds only that tool; bin/current/<name> links to the versions
 # this checkout pins and is what hack/cluster.sh puts on PATH.
 #
-# Usage: hack/build-tools.sh [kube|etcd|kwok|helm|prometheus|openssl ...]   (default: all)
+# Usage: hack/build-tools.sh [kube|etcd|kwok|helm|prometheus|openssl|act|actionlint ...]
+#        (default: all)
 set -euo pipefail
 
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,6 +19,8 @@ CURRENT_DIR="$BIN_DIR/current"
 
 KWOK_VERSION=v0.7.0
 HELM_VERSION=v3.18.6
+ACT_VERSION=v0.2.89
+ACTIONLINT_VERSION=v1.7.12
 KUBE_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
@@ -125,7 +129,8 @@ build_etcd() {
     link_current etcd "../etcd-$version"
 }
 
-# kwok and helm have no replace directives, so 'go install module@version' builds them.
+# kwok, helm, act and actionlint have no replace directives, so 'go install module@version'
+# builds them.
 go_install() { # <name> <version> <package> <ldflags>
     local name=$1 version=$2 package=$3 ldflags=$4
     if [[ -x "$BIN_DIR/$name-$version" ]]; then
@@ -150,6 +155,15 @@ build_kwok() {
 build_helm() {
     go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
         "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+}
+
+build_act() {
+    go_install act "$ACT_VERSION" github.com/nektos/act "-X main.version=${ACT_VERSION#v}"
+}
+
+build_actionlint() {
+    go_install actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint \
+        "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION"
 }
 
 # Debian's package also enables a system service on :9090; the cluster runs its own
@@ -180,7 +194,7 @@ install_openssl() {
 
 main() {
     local tools=("$@")
-    [[ ${#tools[@]} -gt 0 ]] || tools=(openssl prometheus etcd kwok helm kube)
+    [[ ${#tools[@]} -gt 0 ]] || tools=(openssl prometheus etcd kwok helm kube act actionlint)
     mkdir -p "$CURRENT_DIR"
     # Two runs at once (make and a pytest session) wait for each other instead of racing.
     exec 9>"$CACHE_DIR/build.lock"
@@ -192,9 +206,11 @@ main() {
             etcd) build_etcd ;;
             kwok) build_kwok ;;
             helm) build_helm ;;
+            act) build_act ;;
+            actionlint) build_actionlint ;;
             prometheus) install_prometheus ;;
             openssl) install_openssl ;;
-            *) die "unknown tool '$tool' (kube, etcd, kwok, helm, prometheus, openssl)" ;;
+            *) die "unknown tool '$tool' (kube etcd kwok helm prometheus openssl act actionlint)" ;;
         esac
     done
     log "tools ready in $CURRENT_DIR ($((SECONDS - total))s)"
