@@ -103,3 +103,33 @@ def test_code_is_caught_and_comments_are_not(
     (tmp_path / name).write_text(source)
     monkeypatch.setattr(f"{__name__}.REPO", tmp_path)
     assert bool(uses_of_the_sibling(name)) is found
+
+
+# Package registries and download hosts, in pieces so that this file does not name them.
+REGISTRY_HOSTS = re.compile(
+    "|".join(
+        re.escape(".".join(parts))
+        for parts in [
+            ("proxy", "golang", "org"),
+            ("pypi", "org"),
+            ("files", "pythonhosted", "org"),
+            ("registry", "npmjs", "org"),
+            ("deb", "debian", "org"),
+            ("dl", "google", "com"),
+        ]
+    ),
+    re.IGNORECASE,
+)
+# uv writes every wheel's address into its lock file; the project's own files name no host.
+GENERATED = {"uv.lock"}
+
+
+def test_no_tracked_file_names_a_package_registry() -> None:
+    found = []
+    for name in tracked_files():
+        path = REPO / name
+        if name in GENERATED or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found += [f"{name}: {m.group(0)}" for m in REGISTRY_HOSTS.finditer(text)]
+    assert found == []
