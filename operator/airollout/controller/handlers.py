@@ -117,6 +117,11 @@ def build_registry(
     def deleted(**kwargs: Any) -> None:
         if not reconciler.release(kwargs["body"]):
             raise kopf.TemporaryError("traffic is going back to stable", delay=tick_seconds)
+        reconciler.judge.forget(kwargs["namespace"], kwargs["name"])
+
+    @kopf.on.cleanup(registry=registry)
+    def close_clients(**_: Any) -> None:
+        reconciler.judge.close()  # the LLM clients' HTTP pools
 
     @kopf.on.startup(registry=registry)
     def configure(**kwargs: Any) -> None:
