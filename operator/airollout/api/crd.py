@@ -45,14 +45,18 @@ def _open_ended(model: type[BaseModel]) -> JsonSchema:
 def status_schema() -> JsonSchema:
     schema = structural_schema(AIRolloutStatus)
     properties = schema["properties"]
-    properties["decisions"] = {
-        "type": "array",
-        "maxItems": MAX_STATUS_DECISIONS,
-        "items": _open_ended(DecisionRecord),
+    typed: dict[str, JsonSchema] = {
+        "decisions": {
+            "type": "array",
+            "maxItems": MAX_STATUS_DECISIONS,
+            "items": _open_ended(DecisionRecord),
+        },
+        "evidence": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "testPlan": _open_ended(TestPlan),
+        "promotion": _open_ended(PromotionResult),
     }
-    properties["evidence"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    properties["testPlan"] = _open_ended(TestPlan)
-    properties["promotion"] = _open_ended(PromotionResult)
+    for name, shape in typed.items():  # the field's own description stays
+        properties[name] = {**shape, "description": properties[name]["description"]}
     return schema
 
 
@@ -62,9 +66,9 @@ def resource_schema() -> JsonSchema:
         "description": "A progressive rollout judged by production signals at every slice.",
         "required": ["spec"],
         "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
+            "apiVersion": {"type": "string", "description": f"{GROUP}/{VERSION}"},
+            "kind": {"type": "string", "description": KIND},
+            "metadata": {"type": "object", "description": "Standard object metadata."},
             "spec": structural_schema(AIRolloutSpec),
             "status": status_schema(),
         },

@@ -21,6 +21,7 @@ MAX_METRICS = 20
 MAX_QUERY_LENGTH = 4096
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
 URL_PATTERN = r"^https?://[^\s]+$"
+NOT_BUILT = "Not built yet: a spec that sets it is Failed (InvalidSpec)."
 
 
 def _checked_duration(text: str) -> str:
@@ -64,9 +65,11 @@ class SpecModel(BaseModel):
 class TargetRef(SpecModel):
     """The workload whose pods the rollout changes."""
 
-    api_version: str = "apps/v1"
-    kind: Literal["Deployment"] = "Deployment"
-    name: ShortText
+    api_version: str = Field(default="apps/v1", description="API version of the target.")
+    kind: Literal["Deployment"] = Field(
+        default="Deployment", description="Kind of the target: only Deployment for now."
+    )
+    name: ShortText = Field(description="Name of the Deployment, in the rollout's namespace.")
 
 
 class PodTemplate(SpecModel):
@@ -81,11 +84,17 @@ class PodTemplate(SpecModel):
         )
     )
 
-    image: ShortText | None = None
+    image: ShortText | None = Field(
+        default=None, description="New image of one container (see container)."
+    )
     container: ShortText | None = Field(
         default=None, description="Container that gets `image`; default: the first one."
     )
-    pod_template_patch: dict[str, Any] | None = None
+    pod_template_patch: dict[str, Any] | None = Field(
+        default=None,
+        description="A strategic merge patch of the target's pod template, for changes "
+        "beyond one image.",
+    )
 
 
 class Router(StrEnum):
@@ -96,9 +105,9 @@ class Router(StrEnum):
 class GatewayAPITraffic(SpecModel):
     """The HTTPRoute whose backend weights carry the traffic split."""
 
-    http_route: ShortText
-    stable_service: ShortText
-    canary_service: ShortText
+    http_route: ShortText = Field(description="HTTPRoute whose backend weights are set.")
+    stable_service: ShortText = Field(description="Service of the stable pods.")
+    canary_service: ShortText = Field(description="Service of the canary pods.")
 
 
 class TrafficSpec(SpecModel):
@@ -126,11 +135,22 @@ class TrafficSpec(SpecModel):
         )
     )
 
-    router: Router = Router.REPLICAS
-    slices: list[Annotated[int, Field(ge=1, le=100)]] = Field(
-        default=[10, 25, 50, 100], min_length=1, max_length=MAX_SLICES
+    router: Router = Field(
+        default=Router.REPLICAS,
+        description="How traffic is split: replicas (the share of pods behind one Service). "
+        "gatewayAPI is not built yet: a spec that sets it is Failed (InvalidSpec).",
     )
-    gateway_api: GatewayAPITraffic | None = Field(default=None, alias="gatewayAPI")
+    slices: list[Annotated[int, Field(ge=1, le=100)]] = Field(
+        default=[10, 25, 50, 100],
+        min_length=1,
+        max_length=MAX_SLICES,
+        description="The canary's percentage of traffic at each step, increasing, ending at 100.",
+    )
+    gateway_api: GatewayAPITraffic | None = Field(
+        default=None,
+        alias="gatewayAPI",
+        description=f"The HTTPRoute of router gatewayAPI. {NOT_BUILT}",
+    )
 
 
 class Comparison(StrEnum):
@@ -163,10 +183,26 @@ class MetricSpec(SpecModel):
                 "min must be below max",
                 ".min",
             ),
+            # An error rate is a fraction of requests: a bound outside [0, 1] is a unit
+            # mistake (percent for fraction) that would never, or always, fail.
+            (
+                "self.kind != 'errorRate' || !has(self.max)"
+                " || (self.max >= 0.0 && self.max <= 1.0)",
+                "an errorRate max is a fraction from 0 to 1",
+                ".max",
+            ),
+            (
+                "self.kind != 'errorRate' || !has(self.min)"
+                " || (self.min >= 0.0 && self.min <= 1.0)",
+                "an errorRate min is a fraction from 0 to 1",
+                ".min",
+            ),
         )
     )
 
-    name: Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
+    name: Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)] = Field(
+        description="Unique name of the metric, shown in every decision record."
+    )
     # Described here, not only by the enum's docstring: a compiled build (hack/compile.sh)
     # does not keep class docstrings, and the CRD must not depend on the build.
     kind: MetricKind = Field(
@@ -175,18 +211,42 @@ class MetricSpec(SpecModel):
             "How a metric's samples are read: counts of failures, a latency histogram, or a gauge."
         ),
     )
-    query: Query | None = None
-    error_query: Query | None = None
-    total_query: Query | None = None
-    buckets_query: Query | None = None
-    quantile: float = Field(default=0.99, gt=0, lt=1)
-    min: float | None = None
-    max: float | None = None
-    compare: Comparison = Comparison.BASELINE
+    query: Query | None = Field(
+        default=None, description="PromQL of a gauge's value (kind gauge only)."
+    )
+    error_query: Query | None = Field(
+        default=None, description="PromQL counting failed requests in the window (errorRate)."
+    )
+    total_query: Query | None = Field(
+        default=None, description="PromQL counting all requests in the window (errorRate)."
+    )
+    buckets_query: Query | None = Field(
+        default=None,
+        description="PromQL of histogram bucket counts in the window, by le (latency).",
+    )
+    quantile: float = Field(
+        default=0.99, gt=0, lt=1, description="Quantile of a latency metric, e.g. 0.99."
+    )
+    min: float | None = Field(
+        default=None, description="Lowest acceptable canary value (a fraction for errorRate)."
+    )
+    max: float | None = Field(
+        default=None,
+        description="Highest acceptable canary value; for errorRate a fraction from 0 to 1.",
+    )
+    compare: Comparison = Field(
+        default=Comparison.BASELINE,
+        description="baseline: the canary must also be no worse than stable (by tolerance); "
+        "none: only min and max count.",
+    )
 
 
 class PrometheusSpec(SpecModel):
-    address: Annotated[str, Field(max_length=2048, pattern=URL_PATTERN)]
+    """The Prometheus the queries go to; default: the operator's --prometheus-url."""
+
+    address: Annotated[str, Field(max_length=2048, pattern=URL_PATTERN)] = Field(
+        description="Base URL, e.g. http://prometheus.monitoring:9090."
+    )
 
 
 class AnalysisSpec(SpecModel):
@@ -203,10 +263,17 @@ class AnalysisSpec(SpecModel):
         )
     )
 
-    interval: Duration = "2m"
-    warmup: Duration = "30s"
+    interval: Duration = Field(default="2m", description="Length of one analysis window.")
+    warmup: Duration = Field(
+        default="30s",
+        description="Time after each traffic change that no window looks at; below interval.",
+    )
     prometheus: PrometheusSpec | None = None
-    metrics: list[MetricSpec] = Field(default_factory=list, max_length=MAX_METRICS)
+    metrics: list[MetricSpec] = Field(
+        default_factory=list,
+        max_length=MAX_METRICS,
+        description="The signals judged at every window; names unique.",
+    )
     alpha: float = Field(
         default=0.01, gt=0, lt=0.5, description="False-alarm level of the canary-vs-stable tests."
     )
@@ -230,20 +297,27 @@ class JudgeMode(StrEnum):
 
 
 class SecretKeyRef(SpecModel):
-    name: ShortText
-    key: ShortText
+    """A key of a Secret in the rollout's namespace."""
+
+    name: ShortText = Field(description="Name of the Secret.")
+    key: ShortText = Field(description="Key in the Secret's data.")
 
 
 class LLMSpec(SpecModel):
     """Any OpenAI-compatible endpoint; the API key comes from a Secret, never from the spec."""
 
-    model: ShortText
+    model: ShortText = Field(description="Model name the endpoint serves.")
     base_url: Annotated[str, Field(max_length=2048, pattern=URL_PATTERN)] | None = Field(
-        default=None, alias="baseURL"
+        default=None, alias="baseURL", description="Endpoint's base URL; default: OpenAI's."
     )
-    api_key_secret_ref: SecretKeyRef | None = None
-    timeout: Duration = "20s"
-    max_retries: int = Field(default=2, ge=0, le=10)
+    api_key_secret_ref: SecretKeyRef | None = Field(
+        default=None,
+        description="The Secret key holding the API key (the operator needs get on it).",
+    )
+    timeout: Duration = Field(default="20s", description="Longest wait for one answer.")
+    max_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries of a failed request before giving up."
+    )
 
     @property
     def timeout_seconds(self) -> float:
@@ -251,14 +325,20 @@ class LLMSpec(SpecModel):
 
 
 class JudgeSpec(SpecModel):
+    """Who decides at each window: the rules, optionally with an LLM."""
+
     model_config = ConfigDict(
         json_schema_extra=_rules(
             ("self.mode == 'rules' || has(self.llm)", "judge modes llm and hybrid need llm", ".llm")
         )
     )
 
-    mode: JudgeMode = JudgeMode.RULES
-    llm: LLMSpec | None = None
+    mode: JudgeMode = Field(
+        default=JudgeMode.RULES,
+        description="rules: statistics only; llm or hybrid: an LLM's opinion too, bounded by "
+        "the rules (it can never proceed on failing or missing evidence).",
+    )
+    llm: LLMSpec | None = Field(default=None, description="The LLM judge; needed by llm, hybrid.")
 
 
 class HoldExpiry(StrEnum):
@@ -273,8 +353,13 @@ class HoldExpiry(StrEnum):
 
 
 class OnHoldSpec(SpecModel):
-    timeout: Duration
-    then: HoldExpiry = HoldExpiry.ROLLBACK
+    """How long a hold (not enough evidence) may last, and what it becomes then."""
+
+    timeout: Duration = Field(description="Longest time on hold at one slice.")
+    then: HoldExpiry = Field(
+        default=HoldExpiry.ROLLBACK,
+        description="rollback or pause once the timeout passes; never proceed.",
+    )
 
     @property
     def timeout_seconds(self) -> float:
@@ -282,22 +367,31 @@ class OnHoldSpec(SpecModel):
 
 
 class JobTemplateMetadata(SpecModel):
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    """Labels and annotations of the Job."""
+
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the Job.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Annotations of the Job.")
 
 
 class JobTemplate(SpecModel):
     """A batch/v1 JobTemplateSpec: `spec` is a JobSpec, passed to the apiserver as written."""
 
     metadata: JobTemplateMetadata | None = None
-    spec: dict[str, Any]
+    spec: dict[str, Any] = Field(description="A batch/v1 JobSpec.")
 
 
 class SelectionSpec(SpecModel):
+    """A Job that chooses the test suites for this change.
+
+    Not built yet: a spec that sets it is Failed (InvalidSpec).
+    """
+
     job_template: JobTemplate
 
 
 class PromotionThresholds(SpecModel):
+    """Scores at or above autoPromote promote; below manualReview block; between: review."""
+
     model_config = ConfigDict(
         json_schema_extra=_rules(
             (
@@ -308,11 +402,20 @@ class PromotionThresholds(SpecModel):
         )
     )
 
-    auto_promote: float = Field(default=0.9, ge=0, le=1)
-    manual_review: float = Field(default=0.7, ge=0, le=1)
+    auto_promote: float = Field(
+        default=0.9, ge=0, le=1, description="Lowest score that promotes without review."
+    )
+    manual_review: float = Field(
+        default=0.7, ge=0, le=1, description="Lowest score that asks for a review."
+    )
 
 
 class PromotionSpec(SpecModel):
+    """A Job that scores the change before traffic moves.
+
+    Not built yet: a spec that sets it is Failed (InvalidSpec).
+    """
+
     job_template: JobTemplate
     thresholds: PromotionThresholds = Field(default_factory=PromotionThresholds)
 
@@ -329,6 +432,10 @@ class AIRolloutSpec(SpecModel):
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     judge: JudgeSpec = Field(default_factory=JudgeSpec)
     on_hold: OnHoldSpec | None = None
-    selection: SelectionSpec | None = None
-    promotion: PromotionSpec | None = None
-    paused: bool = False
+    selection: SelectionSpec | None = Field(
+        default=None, description=f"Test selection by a Job. {NOT_BUILT}"
+    )
+    promotion: PromotionSpec | None = Field(
+        default=None, description=f"A promotion score from a Job. {NOT_BUILT}"
+    )
+    paused: bool = Field(default=False, description="true: stop where it stands until false.")

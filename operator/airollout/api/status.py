@@ -24,6 +24,7 @@ class Phase(StrEnum):
 
 
 TERMINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED})
+NOT_BUILT = "Not built yet: a spec that sets it is Failed (InvalidSpec)."
 PENDING_RECORDS_KEPT = 50  # a record is a few KiB; the status must stay far below 1 MiB
 
 
@@ -34,50 +35,98 @@ class CamelModel(BaseModel):
 
 
 class Condition(CamelModel):
-    type: str
-    status: str  # "True" | "False" | "Unknown"
-    reason: str
-    message: str
-    observed_generation: int | None = None
-    last_transition_time: str | None = None
+    """One aspect of the rollout's state, as `kubectl describe` and `kubectl wait` read it."""
+
+    type: str = Field(description="Progressing, Paused or Completed.")
+    status: str = Field(description="True, False or Unknown.")
+    reason: str = Field(description="Why, in one CamelCase word.")
+    message: str = Field(description="Why, for people.")
+    observed_generation: int | None = Field(
+        default=None, description="The spec generation this condition describes."
+    )
+    last_transition_time: str | None = Field(
+        default=None, description="When status last changed (RFC 3339)."
+    )
 
 
 class AnalysisWindow(CamelModel):
     """The analysis window open at the current slice, kept so a restart resumes it."""
 
-    key: str
-    start: str  # RFC 3339
-    end: str
-    judging: bool = False  # the judge has been asked; its verdict is awaited
+    key: str = Field(description="Idempotency key of the window, e.g. g1-s0-w2.")
+    start: str = Field(description="Start of the window (RFC 3339).")
+    end: str = Field(description="End of the window (RFC 3339).")
+    judging: bool = Field(
+        default=False, description="The judge has been asked; its verdict is awaited."
+    )
 
 
 class AIRolloutStatus(CamelModel):
-    observed_generation: int | None = None
-    phase: Phase = Phase.PENDING
-    reason: str = ""  # CamelCase cause of the current phase, as the conditions show it
-    paused_from: Phase | None = None  # the phase a resume returns to
-    blocked_by: str | None = None  # the AIRollout that owns the same target
-    awaiting: str | None = None  # key of the action whose acknowledgement is awaited
-    window: AnalysisWindow | None = None  # the open analysis window at the current slice
-    window_seq: int = 0  # windows opened this generation; keeps window keys unique
-    slice: int | None = None  # index into spec.traffic.slices
-    weight: int = Field(default=0, ge=0, le=100)
-    windows_at_slice: int = 0  # analysis windows judged at the current slice
-    slice_started_at: str | None = None  # RFC 3339: when the current weight was applied
-    hold_since: str | None = None
-    applied_step: str | None = None  # key of the last traffic change applied: "g<gen>-s<slice>"
-    message: str = ""
-    last_decision: str | None = None  # newest record's action and one line, for `kubectl get`
-    decisions: list[dict[str, Any]] = Field(default_factory=list)  # last records, capped
+    """What the operator has done and decided; written only by the operator."""
+
+    observed_generation: int | None = Field(
+        default=None, description="The spec generation the operator last acted on."
+    )
+    phase: Phase = Field(default=Phase.PENDING, description="Where the rollout stands.")
+    reason: str = Field(
+        default="", description="CamelCase cause of the current phase, as the conditions say."
+    )
+    paused_from: Phase | None = Field(default=None, description="The phase a resume returns to.")
+    blocked_by: str | None = Field(
+        default=None, description="The AIRollout that already owns the same target."
+    )
+    awaiting: str | None = Field(
+        default=None, description="Key of the action whose completion is awaited."
+    )
+    window: AnalysisWindow | None = None
+    window_seq: int = Field(
+        default=0, description="Windows opened this generation; keeps window keys unique."
+    )
+    slice: int | None = Field(default=None, description="Index into spec.traffic.slices.")
+    weight: int = Field(default=0, ge=0, le=100, description="The canary's traffic percentage.")
+    windows_at_slice: int = Field(
+        default=0, description="Analysis windows judged at the current slice."
+    )
+    slice_started_at: str | None = Field(
+        default=None, description="When the current weight was applied (RFC 3339)."
+    )
+    hold_since: str | None = Field(
+        default=None, description="When the current hold began (RFC 3339)."
+    )
+    applied_step: str | None = Field(
+        default=None, description="Key of the last traffic change applied: g<gen>-s<slice>."
+    )
+    message: str = Field(default="", description="The current phase, for people.")
+    last_decision: str | None = Field(
+        default=None, description="The newest decision in one line, for `kubectl get`."
+    )
+    decisions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The newest decision records; all of them are in the decision log.",
+    )
     # Records the decision log has not taken yet (it failed); written and dropped by later
     # reconciles, so a failing log never stops the rollout. Oldest first, capped.
-    pending_records: list[dict[str, Any]] = Field(default_factory=list)
-    evidence: dict[str, Any] = Field(default_factory=dict)  # judge state carried across windows
-    template_hash: str | None = None  # of the spec.template the evidence was gathered on
-    analysis_restarted: str | None = None  # why the evidence was reset; the next record says it
-    test_plan: dict[str, Any] | None = None
-    promotion: dict[str, Any] | None = None
-    conditions: list[Condition] = Field(default_factory=list)
+    pending_records: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Decision records the decision log has not taken yet, oldest first.",
+    )
+    evidence: dict[str, Any] = Field(
+        default_factory=dict, description="The judge's state carried from window to window."
+    )
+    template_hash: str | None = Field(
+        default=None, description="Hash of the spec.template the evidence was gathered on."
+    )
+    analysis_restarted: str | None = Field(
+        default=None, description="Why the evidence was reset; the next record says it."
+    )
+    test_plan: dict[str, Any] | None = Field(
+        default=None, description=f"The suites the selection Job chose. {NOT_BUILT}"
+    )
+    promotion: dict[str, Any] | None = Field(
+        default=None, description=f"The promotion Job's score and decision. {NOT_BUILT}"
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list, description="Progressing, Paused and Completed."
+    )
 
 
 # Typed shapes of the free-form status fields above. The fields stay dicts so the state
@@ -86,53 +135,67 @@ class AIRolloutStatus(CamelModel):
 
 
 class CheckRecord(CamelModel):
-    test: str
-    outcome: str
-    statistic: float | None = None
-    threshold: float | None = None
-    evidence: float | None = None
-    message: str = ""
+    """One statistical test of a metric and its outcome."""
+
+    test: str = Field(description="The test that was run.")
+    outcome: str = Field(description="pass, fail, not-yet or no-data.")
+    statistic: float | None = Field(default=None, description="The test's statistic.")
+    threshold: float | None = Field(default=None, description="The statistic's threshold.")
+    evidence: float | None = Field(default=None, description="Evidence gathered so far.")
+    message: str = Field(default="", description="The outcome, for people.")
 
 
 class MetricRecord(CamelModel):
-    name: str
-    kind: str
-    canary_value: float | None = None
-    stable_value: float | None = None
-    canary_n: float = 0.0
-    stable_n: float = 0.0
-    bound: CheckRecord | None = None
-    comparison: CheckRecord | None = None
+    """What one metric showed in the window."""
+
+    name: str = Field(description="The metric's name in spec.analysis.metrics.")
+    kind: str = Field(description="errorRate, latency or gauge.")
+    canary_value: float | None = Field(default=None, description="The canary's value.")
+    stable_value: float | None = Field(default=None, description="Stable's value.")
+    canary_n: float = Field(default=0.0, description="The canary's sample size.")
+    stable_n: float = Field(default=0.0, description="Stable's sample size.")
+    bound: CheckRecord | None = Field(default=None, description="The test against min/max.")
+    comparison: CheckRecord | None = Field(default=None, description="The canary-vs-stable test.")
 
 
 class OpinionRecord(CamelModel):
-    judge: str
-    action: str | None = None  # None: the judge gave no usable answer (see error)
-    reasoning: str = ""
-    model: str | None = None
-    latency_seconds: float | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    error: str | None = None
-    response_format: str | None = None  # json_schema | json_object | prompt (LLM only)
+    """What one judge said."""
+
+    judge: str = Field(description="Which judge, e.g. rules or llm.")
+    action: str | None = Field(
+        default=None, description="proceed, hold or rollback; unset: no usable answer."
+    )
+    reasoning: str = Field(default="", description="The judge's reasons.")
+    model: str | None = Field(default=None, description="The LLM's model.")
+    latency_seconds: float | None = Field(default=None, description="Time to the answer.")
+    prompt_tokens: int | None = Field(default=None, description="Tokens sent to the LLM.")
+    completion_tokens: int | None = Field(default=None, description="Tokens it answered.")
+    error: str | None = Field(default=None, description="Why there is no usable answer.")
+    response_format: str | None = Field(
+        default=None, description="json_schema, json_object or prompt (LLM only)."
+    )
 
 
 class DecisionRecord(CamelModel):
     """One verdict in the audit trail: what was seen, who said what, and what was done."""
 
-    time: str  # RFC 3339
-    action: str  # proceed | hold | rollback
-    key: str | None = None  # the idempotency key of the window it judged
-    summary: str = ""  # the verdict and its main reason in one line; details in `reasoning`
-    reasoning: str
-    revision: str | None = None
-    slice: int | None = None
-    weight: int = Field(default=0, ge=0, le=100)
-    window: int | None = None
-    metrics: list[MetricRecord] = Field(default_factory=list)
-    opinions: list[OpinionRecord] = Field(default_factory=list)
-    overrides: list[str] = Field(default_factory=list)
-    analysis_restarted: str | None = None  # the first record after a new canary version says so
+    time: str = Field(description="When it was decided (RFC 3339).")
+    action: str = Field(description="proceed, hold or rollback.")
+    key: str | None = Field(default=None, description="Key of the window it judged.")
+    summary: str = Field(default="", description="The verdict and its main reason, one line.")
+    reasoning: str = Field(description="The verdict's reasons in full.")
+    revision: str | None = Field(default=None, description="spec.revision at the time.")
+    slice: int | None = Field(default=None, description="Index into spec.traffic.slices.")
+    weight: int = Field(default=0, ge=0, le=100, description="The canary's percentage.")
+    window: int | None = Field(default=None, description="The window's number at its slice.")
+    metrics: list[MetricRecord] = Field(default_factory=list, description="Each metric's data.")
+    opinions: list[OpinionRecord] = Field(default_factory=list, description="Each judge's say.")
+    overrides: list[str] = Field(
+        default_factory=list, description="Where the safety rules overrode a judge."
+    )
+    analysis_restarted: str | None = Field(
+        default=None, description="Set on the first record after a new canary version: why."
+    )
 
 
 class TestPlan(CamelModel):
@@ -140,9 +203,9 @@ class TestPlan(CamelModel):
 
     __test__ = False  # not a pytest test class, whatever its name says
 
-    suites: list[str] = Field(default_factory=list)
-    skipped: list[str] = Field(default_factory=list)
-    reason: str = ""
+    suites: list[str] = Field(default_factory=list, description="Suites to run.")
+    skipped: list[str] = Field(default_factory=list, description="Suites skipped.")
+    reason: str = Field(default="", description="Why.")
 
 
 class PromotionDecision(StrEnum):
@@ -154,6 +217,6 @@ class PromotionDecision(StrEnum):
 class PromotionResult(CamelModel):
     """The promotion Job's confidence score and what the thresholds made of it."""
 
-    score: float = Field(ge=0, le=1)
-    decision: PromotionDecision
-    reasons: list[str] = Field(default_factory=list)
+    score: float = Field(ge=0, le=1, description="Confidence from 0 to 1.")
+    decision: PromotionDecision = Field(description="auto-promote, manual-review or block.")
+    reasons: list[str] = Field(default_factory=list, description="Why.")

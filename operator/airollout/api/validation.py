@@ -212,6 +212,18 @@ def _metric_errors(path: str, metric: MetricSpec) -> Iterator[FieldError]:
         yield FieldError(path, "set min, max, or compare: baseline")
     if metric.min is not None and metric.max is not None and metric.min >= metric.max:
         yield FieldError(f"{path}.min", f"must be below max ({metric.max:g})")
+    if metric.kind is MetricKind.ERROR_RATE:
+        yield from _fraction_errors(path, metric)
+
+
+def _fraction_errors(path: str, metric: MetricSpec) -> Iterator[FieldError]:
+    """An error rate is a fraction of requests: 1.5 is a percent written as a fraction."""
+    for field, bound in (("min", metric.min), ("max", metric.max)):
+        if bound is not None and not 0.0 <= bound <= 1.0:
+            yield FieldError(
+                f"{path}.{field}",
+                f"an errorRate bound is a fraction from 0 to 1, got {bound:g}",
+            )
 
 
 def _job_errors(path: str, job: JobTemplate) -> Iterator[FieldError]:

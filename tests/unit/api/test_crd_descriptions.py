@@ -1,0 +1,64 @@
+"""`kubectl explain airollout.spec...` has something to say about every field."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from airollout.api.crd import crd_manifest
+
+pytestmark = pytest.mark.unit
+
+NOT_BUILT = "Not built yet: a spec that sets it is Failed (InvalidSpec)."
+
+
+def schema() -> Mapping[str, Any]:
+    found: Mapping[str, Any] = crd_manifest()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return found
+
+
+def properties(node: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every named property under `node`, through arrays of objects, with its dotted path."""
+    for name, sub in (node.get("properties") or {}).items():
+        where = f"{path}.{name}" if path else name
+        yield where, sub
+        yield from properties(sub, where)
+    if "items" in node:
+        yield from properties(node["items"], path)
+
+
+def at(path: str) -> Mapping[str, Any]:
+    return dict(properties(schema()))[path]
+
+
+def test_the_walk_reaches_fields_inside_arrays_of_objects() -> None:
+    paths = dict(properties(schema()))
+
+    assert "spec.analysis.metrics.errorQuery" in paths
+    assert "status.conditions.lastTransitionTime" in paths
+    assert len(paths) > 100
+
+
+def test_every_property_of_the_crd_has_a_description() -> None:
+    missing = [path for path, node in properties(schema()) if not node.get("description")]
+
+    assert missing == [], "add Field(description=...) in api/spec.py or api/status.py"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "spec.selection",
+        "spec.promotion",
+        "spec.traffic.gatewayAPI",
+        "status.testPlan",
+        "status.promotion",
+    ],
+)
+def test_fields_that_are_not_built_say_so(path: str) -> None:
+    assert NOT_BUILT in at(path)["description"]
+
+
+def test_the_overridden_status_fields_keep_their_own_descriptions() -> None:
+    assert "decision log" in at("status.decisions")["description"]
+    assert at("status.decisions")["maxItems"] > 0
