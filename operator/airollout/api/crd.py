@@ -68,7 +68,8 @@ def resource_schema() -> JsonSchema:
         "properties": {
             "apiVersion": {"type": "string", "description": f"{GROUP}/{VERSION}"},
             "kind": {"type": "string", "description": KIND},
-            "metadata": {"type": "object", "description": "Standard object metadata."},
+            # The apiserver refuses anything but a type here, description included.
+            "metadata": {"type": "object"},
             "spec": structural_schema(AIRolloutSpec),
             "status": status_schema(),
         },
