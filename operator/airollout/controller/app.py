@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 import kopf
 from kubernetes import client
@@ -19,11 +19,6 @@ from prometheus_client import start_http_server
 
 from airollout.api.spec import Router
 from airollout.controller.decision_log import DecisionLog
-from airollout.controller.decision_retention import (
-    DEFAULT_RETENTION,
-    RetentionSweep,
-    parse_retention,
-)
 from airollout.controller.events import EventRecorder
 from airollout.controller.handlers import build_registry
 from airollout.controller.health import HealthState
@@ -92,9 +87,6 @@ def run(args: argparse.Namespace) -> int:
     clients = connect(args.kubeconfig, args.context, connections=args.workers)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
     reconciler = build_reconciler(clients, prometheus_url)
-    sweep = RetentionSweep(
-        DecisionLog(clients.core), args.decision_log_retention, args.namespace or ()
-    )
     registry = build_registry(reconciler, args.tick, args.workers)
 
     @kopf.on.login(registry=registry)
@@ -128,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             timings,
             health,
         )
-    return asyncio.run(_operate(kopf_options, health, elector, leading=sweep.start))
+    return asyncio.run(_operate(kopf_options, health, elector))
 
 
 async def _operate(
@@ -143,30 +135,42 @@ async def _operate(
     if elector is None:
         leading()
         await _run_kopf(kopf_options, health)
+        beating.cancel()
         return 0
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)  # kopf replaces these once it runs
     if not await elector.acquire(stopping):
+        beating.cancel()
         return 0  # stopped while standing by: nothing to release
     holding = asyncio.create_task(elector.hold())
     leading()
-    operating = asyncio.create_task(_run_kopf(kopf_options, health))
+    # A signal between winning the Lease and kopf taking the handlers over still stops it.
+    operating = asyncio.create_task(_run_kopf(kopf_options, health, stop_flag=stopping))
     await asyncio.wait({holding, operating}, return_when=asyncio.FIRST_COMPLETED)
     if holding.done():
         # As controller-runtime does: stop at once, reconciling nothing more, and let the
         # Deployment restart the process as a standby. kopf's shutdown could take seconds.
-        logging.shutdown()
-        os._exit(1)
+        _exit_now(1)
     holding.cancel()
+    failure = operating.exception()
+    if failure is not None:
+        log.error("kopf stopped: %r", failure)
     await asyncio.to_thread(elector.release)
-    beating.cancel()
-    operating.result()  # kopf's own failure, if it had one
-    return 0
+    # kopf may leave a slow reconcile running in its thread; once a standby may lead, it
+    # must write nothing more. Leave as a SIGKILL would, which every reconcile survives.
+    _exit_now(0 if failure is None else 1)
 
 
-async def _run_kopf(kopf_options: dict[str, Any], health: HealthState) -> None:
+def _exit_now(code: int) -> NoReturn:
+    logging.shutdown()
+    os._exit(code)
+
+
+async def _run_kopf(
+    kopf_options: dict[str, Any], health: HealthState, stop_flag: asyncio.Event | None = None
+) -> None:
     ready = asyncio.Event()
 
     async def note_ready() -> None:
@@ -175,7 +179,7 @@ async def _run_kopf(kopf_options: dict[str, Any], health: HealthState) -> None:
 
     noting = asyncio.create_task(note_ready())
     try:
-        await kopf.operator(ready_flag=ready, **kopf_options)
+        await kopf.operator(ready_flag=ready, stop_flag=stop_flag, **kopf_options)
     finally:
         noting.cancel()
         health.watching = False
@@ -217,12 +221,6 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--health-address", default="0.0.0.0")
     _add_leader_election(parser)
-    parser.add_argument(
-        "--decision-log-retention",
-        type=parse_retention,
-        default=DEFAULT_RETENTION,
-        help="delete a rollout's decision log once its newest record is this old (30d)",
-    )
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.set_defaults(handler=run)
 

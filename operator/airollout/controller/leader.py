@@ -76,7 +76,9 @@ class LeaderElector:
     def try_acquire_or_renew(self) -> bool:
         """One attempt (blocking): True when I hold the lease afterwards."""
         current, version = self._read()
-        self.health.lease_seen = self.clock()
+        # The renewTime about to be written is now: the renew deadline counts from here, not
+        # from the write's answer, so a slow write cannot stretch the leader past its lease.
+        self.health.lease_seen = attempted = self.clock()
         duration = math.ceil(self.timings.lease_duration)
         decision = decide(current, self.identity, self.wall_clock(), duration)
         if decision.record is None:
@@ -89,7 +91,7 @@ class LeaderElector:
             raise
         if decision.action is not Action.RENEW:
             log.info("%s now holds lease %s/%s", self.identity, self.namespace, self.name)
-        self.last_renewed = self.health.lease_seen = self.clock()
+        self.last_renewed = attempted
         return True
 
     async def acquire(self, stopping: asyncio.Event) -> bool:
