@@ -57,8 +57,14 @@ def evaluate_window(
     state: Mapping[str, Any],
     slice_index: int,
     window: Sequence[Observation],
+    promotes: bool = True,
 ) -> tuple[tuple[MetricResult, ...], Evidence]:
-    """Every metric's result after this window, and the new state (the old one is untouched)."""
+    """Every metric's result after this window, and the new state (the old one is untouched).
+
+    `promotes`: a proceed now ends the rollout. Otherwise it only moves the canary to a
+    larger slice, where the breach tests keep watching it with more traffic, so a bound is
+    shown within at the looser level `step_alpha` (see AnalysisSettings)."""
+    within_alpha = settings.proceed_alpha if promotes else settings.step_alpha
     same_slice = state.get("slice") == slice_index
     observations = usable(window, settings.warmup_s)
     known: Mapping[str, Evidence] = state.get("metrics") or {}
@@ -69,7 +75,7 @@ def evaluate_window(
         if not same_slice:
             previous = {**previous, "canary_bound": None, "stable_bound": None}
         result, evidence[check.name] = _EVALUATORS[check.kind](
-            check, settings, previous, observations
+            check, settings, previous, observations, within_alpha
         )
         results.append(result)
     return tuple(results), {"version": STATE_VERSION, "slice": slice_index, "metrics": evidence}
@@ -130,13 +136,15 @@ class _BoundPlan(NamedTuple):
 
 @lru_cache(maxsize=256)
 def _bound_plans(
-    reference: float, what: str, alpha: float, proceed_alpha: float
+    reference: float, what: str, alpha: float, proceed_alpha: float, within_alpha: float
 ) -> tuple[_BoundPlan, _BoundPlan]:
     """The canary's bound, then stable's, each at its breach level (see `_breach_alpha`)."""
 
     def plan(key: str, version: str, shared_cause_level: bool) -> _BoundPlan:
         breach_alpha = _breach_alpha(alpha, proceed_alpha, shared_cause_level)
-        levels = bounds.rate_levels(reference, breach_alpha, proceed_alpha)
+        levels = bounds.rate_levels(
+            reference, breach_alpha, proceed_alpha if shared_cause_level else within_alpha
+        )
         return _BoundPlan(key, levels, version + what)
 
     return plan("canary_bound", "canary ", False), plan("stable_bound", "stable ", True)
@@ -171,12 +179,21 @@ def _rate_bounds(
             state[key] or bounds.start_rate(), exposure, events, levels.reference
         )
         new_state[key] = folded
-        results.append(bounds.read_rate(folded, levels, what))
+        pooled = None
+        if key == "canary_bound":
+            pooled = new_state["canary_pooled"] = bounds.fold_pooled(
+                state.get("canary_pooled"), exposure, events[1]
+            )
+        results.append(bounds.read_rate(folded, levels, what, pooled))
     return results
 
 
 def _error_rate(
-    check: MetricCheck, settings: AnalysisSettings, state: Evidence, window: Sequence[Observation]
+    check: MetricCheck,
+    settings: AnalysisSettings,
+    state: Evidence,
+    window: Sequence[Observation],
+    within_alpha: float,
 ) -> tuple[MetricResult, Evidence]:
     canary = error_totals(window, Version.CANARY, check.name)
     stable = error_totals(window, Version.STABLE, check.name)
@@ -187,7 +204,9 @@ def _error_rate(
             (canary.requests, (canary.errors, canary.errors)),
             (stable.requests, (stable.errors, stable.errors)),
         )
-        plans = _bound_plans(check.max, "error rate", settings.alpha, settings.proceed_alpha)
+        plans = _bound_plans(
+            check.max, "error rate", settings.alpha, settings.proceed_alpha, within_alpha
+        )
         canary_bound, stable_bound = _rate_bounds(state, new_state, readings, plans)
     if check.compare_baseline:
         new_state["compare"] = comparison.fold(
@@ -210,7 +229,11 @@ def _error_rate(
 
 
 def _latency(
-    check: MetricCheck, settings: AnalysisSettings, state: Evidence, window: Sequence[Observation]
+    check: MetricCheck,
+    settings: AnalysisSettings,
+    state: Evidence,
+    window: Sequence[Observation],
+    within_alpha: float,
 ) -> tuple[MetricResult, Evidence]:
     canary = latency_totals(window, Version.CANARY, check.name)
     stable = latency_totals(window, Version.STABLE, check.name)
@@ -222,7 +245,9 @@ def _latency(
             (canary.requests, _slow_counts(canary.histogram, check.max)),
             (stable.requests, _slow_counts(stable.histogram, check.max)),
         )
-        plans = _bound_plans(1.0 - check.quantile, what, settings.alpha, settings.proceed_alpha)
+        plans = _bound_plans(
+            1.0 - check.quantile, what, settings.alpha, settings.proceed_alpha, within_alpha
+        )
         canary_bound, stable_bound = _rate_bounds(state, new_state, readings, plans)
     if check.compare_baseline:
         compare = _latency_comparison(check, settings, new_state, canary, stable)
@@ -346,7 +371,11 @@ def _quantile_or_none(histogram: Histogram | None, q: float) -> float | None:
 
 
 def _gauge(
-    check: MetricCheck, settings: AnalysisSettings, state: Evidence, window: Sequence[Observation]
+    check: MetricCheck,
+    settings: AnalysisSettings,
+    state: Evidence,
+    window: Sequence[Observation],
+    within_alpha: float,
 ) -> tuple[MetricResult, Evidence]:
     canary = gauge_values(window, Version.CANARY, check.name)
     stable = gauge_values(window, Version.STABLE, check.name)
@@ -370,7 +399,8 @@ def _gauge(
 
 
 _Evaluator = Callable[
-    [MetricCheck, AnalysisSettings, Evidence, Sequence[Observation]], tuple[MetricResult, Evidence]
+    [MetricCheck, AnalysisSettings, Evidence, Sequence[Observation], float],
+    tuple[MetricResult, Evidence],
 ]
 _EVALUATORS: dict[MetricKind, _Evaluator] = {
     MetricKind.ERROR_RATE: _error_rate,

@@ -142,7 +142,9 @@ class RulesJudge:
         context: DecisionContext,
         window: Sequence[Observation],
     ) -> tuple[Verdict, dict[str, Any]]:
-        metrics, new_state = evaluate_window(settings, state, context.slice_index, window)
+        metrics, new_state = evaluate_window(
+            settings, state, context.slice_index, window, context.promotes
+        )
         findings = [metric_finding(metric, settings) for metric in metrics]
         action = combine(findings)
         text = reasoning(action, findings, context)

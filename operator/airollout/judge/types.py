@@ -33,6 +33,9 @@ class DecisionContext:
     window_index: int  # windows observed at this slice so far, counting this one from 1
     elapsed_s: float  # since the rollout started
     labels: Mapping[str, str] = field(default_factory=dict)
+    # A proceed now ends the rollout (no later slice watches the canary). True unless the
+    # caller knows a larger slice follows: the strict reading is the safe default.
+    promotes: bool = True
 
 
 class Opinion(NamedTuple):

@@ -114,7 +114,14 @@ def decision_context(
         weight=status.weight,
         window_index=status.windows_at_slice + 1,
         elapsed_s=elapsed_s,
+        promotes=_next_slice_promotes(spec, status),
     )
+
+
+def _next_slice_promotes(spec: SpecView, status: AIRolloutStatus) -> bool:
+    """A proceed here promotes: the next slice is the last, which is never judged."""
+    following = (status.slice or 0) + 1
+    return following >= len(spec.slices) or spec.slices[following] >= 100
 
 
 def _decision_entry(
