@@ -357,6 +357,17 @@ def _create_targets(cluster: Cluster, namespace: str, targets: Sequence[str]) ->
     _wait_for(all_ready, 120 + len(targets), f"{len(targets)} target Deployments to be ready")
 
 
+def serve_exporter(cluster: Cluster, settings: ScaleSettings) -> SteadyExporter:
+    """The steady exporter, served on a free loopback port and scraped by the Prometheus."""
+    exporter = SteadyExporter(settings)
+    registry = CollectorRegistry()
+    registry.register(exporter)
+    port = _free_port()
+    start_http_server(port, addr="127.0.0.1", registry=registry)
+    cluster.add_scrape_target(cluster.scrape_targets, "bench-exporter", [f"127.0.0.1:{port}"])
+    return exporter
+
+
 def run_benchmark(
     settings: ScaleSettings, progress: Callable[[SliceReport], None] = lambda _: None
 ) -> list[SliceReport]:
@@ -367,12 +378,7 @@ def run_benchmark(
         local_cluster(Path(state), nodes_for(max(settings.sizes))) as cluster,
     ):
         cluster.install_crd()
-        exporter = SteadyExporter(settings)
-        registry = CollectorRegistry()
-        registry.register(exporter)
-        port = _free_port()
-        start_http_server(port, addr="127.0.0.1", registry=registry)
-        cluster.add_scrape_target(cluster.scrape_targets, "bench-exporter", [f"127.0.0.1:{port}"])
+        exporter = serve_exporter(cluster, settings)
         for size in settings.sizes:
             report = run_size(cluster, exporter, size, settings)
             progress(report)

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubernetes.client.exceptions import ApiException
-from prometheus_client import CollectorRegistry, start_http_server
 
 from airollout.api.crd import GROUP, PLURAL, VERSION
 from airollout.bench.scale.cluster import (
@@ -33,9 +32,9 @@ from airollout.bench.scale.cluster import (
     _create_namespace,
     _create_targets,
     _delete_rollouts,
-    _free_port,
     local_cluster,
     nodes_for,
+    serve_exporter,
 )
 from airollout.bench.scale.settings import (
     FINISHED_PHASES,
@@ -43,7 +42,7 @@ from airollout.bench.scale.settings import (
     NEW_IMAGE,
     ScaleSettings,
 )
-from airollout.bench.scale.workloads import SteadyExporter, rollout_manifest
+from airollout.bench.scale.workloads import rollout_manifest
 
 TARGET_GROWTH_PERCENT = 10.0
 SAMPLE_EVERY_S = 5.0
@@ -144,12 +143,7 @@ def soak(settings: ScaleSettings, concurrency: int, minutes: float, warmup: floa
         local_cluster(Path(state), nodes_for(concurrency)) as cluster,
     ):
         cluster.install_crd()
-        exporter = SteadyExporter(settings)
-        registry = CollectorRegistry()
-        registry.register(exporter)
-        port = _free_port()
-        start_http_server(port, addr="127.0.0.1", registry=registry)
-        cluster.add_scrape_target(cluster.scrape_targets, "bench-exporter", [f"127.0.0.1:{port}"])
+        exporter = serve_exporter(cluster, settings)
         namespace = "soak"
         targets = [f"web-{index}" for index in range(concurrency)]
         _create_namespace(cluster, namespace)
