@@ -28,6 +28,8 @@ pytestmark = pytest.mark.e2e
 
 ACTION_TIMEOUT_SECONDS = 240
 ACT_TIMEOUT_SECONDS = ACTION_TIMEOUT_SECONDS + 120
+# pip builds the CLI and its dependencies into a fresh venv: about 4 minutes on 2 cores.
+INSTALL_TIMEOUT_SECONDS = 600
 # The workflow's last step prints the action's outputs on one line act shows as it is.
 RESULT = re.compile(r"airollout-result phase=(\S*) decision=(\S*) rollout=(\S*)")
 # act logs what a step appended to $GITHUB_STEP_SUMMARY after this mark.
@@ -67,7 +69,11 @@ def workflow(action_inputs: dict[str, str]) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def run_act(tmp_path: Path, action_inputs: dict[str, str]) -> Run:
+def run_act(
+    tmp_path: Path, action_inputs: dict[str, str], cli_on_path: bool = True, timeout: float = 0
+) -> Run:
+    """act runs `workflow(action_inputs)`; with `cli_on_path` the venv's airollout is on
+    PATH (for `install: false`), without it no airollout is, so only an installed one runs."""
     act = bin_dir_from_env() / "act"
     if not act.exists():
         pytest.fail(f"no {act}: run `hack/build-tools.sh act` (make tools)", pytrace=False)
@@ -78,11 +84,12 @@ def run_act(tmp_path: Path, action_inputs: dict[str, str]) -> Run:
     argv = [str(act), "push", "-W", str(workflow_file), "-C", str(REPO)]
     argv += ["-P", "ubuntu-latest=-self-hosted", "--action-offline-mode", "--no-cache-server"]
     argv += ["--action-cache-path", str(tmp_path / "act-cache")]
-    # The host runner inherits this environment: the cluster's binaries (kubectl) are on
-    # PATH already; the venv's bin puts the airollout CLI there for `install: false`.
+    # The host runner inherits this environment; the cluster's binaries (kubectl) are on
+    # PATH already. pip keeps its usual cache, so installing does not download it all again.
     env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
     env["XDG_CACHE_HOME"] = str(home / ".cache")
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    env["PATH"] = path_with_cli(env["PATH"]) if cli_on_path else path_without_cli(env["PATH"])
     done = subprocess.run(
         argv,
         cwd=tmp_path,
@@ -90,13 +97,22 @@ def run_act(tmp_path: Path, action_inputs: dict[str, str]) -> Run:
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=ACT_TIMEOUT_SECONDS,
+        timeout=timeout or ACT_TIMEOUT_SECONDS,
     )
     log = done.stdout + done.stderr
     (tmp_path / "act.log").write_text(log)
     found = RESULT.search(log)
     assert found, f"the report step did not run:\n{log[-6000:]}"
     return Run(done.returncode, log, *found.groups())
+
+
+def path_with_cli(path: str) -> str:
+    return f"{Path(sys.executable).parent}{os.pathsep}{path}"
+
+
+def path_without_cli(path: str) -> str:
+    folders = [f for f in path.split(os.pathsep) if f and not (Path(f) / "airollout").exists()]
+    return os.pathsep.join(folders)
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> Path:
@@ -205,3 +221,25 @@ def test_act_fails_the_step_naming_the_input_when_the_manifest_has_no_airollout(
     assert (run.phase, run.rollout) == ("", "/")
     expected = f"input manifest: expected exactly one AIRollout in {manifest}, found 0"
     assert f"::error title=AIRollout::{expected}" in run.log
+
+
+@pytest.mark.timeout(INSTALL_TIMEOUT_SECONDS + 120)
+def test_act_installs_the_cli_from_the_action_folder_when_asked(
+    kube_api: client.ApiClient, namespace: str, operator: Any, tmp_path: Path
+) -> None:
+    """`install: true` (the default): no airollout on PATH, so the verdict step can only run
+    the CLI that pip installed from the checked-out action. The rollout has no target and
+    stays Pending, which is enough to see that CLI watch it."""
+    manifest = write_manifest(tmp_path / "rollout.yaml", rollout_manifest("web-v2"))
+
+    run = run_act(
+        tmp_path,
+        {"manifest": str(manifest), "namespace": namespace, "timeout": "3"},
+        cli_on_path=False,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+    )
+
+    assert "✅  Success - Main Install the airollout CLI" in run.log, run.log[-6000:]
+    assert f"Watching AIRollout {namespace}/web-v2" in run.log
+    assert run.phase == "Pending"
+    assert f"::error title=AIRollout::{namespace}/web-v2: no verdict within 3s" in run.log
