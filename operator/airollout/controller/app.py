@@ -55,15 +55,18 @@ def build_reconciler(clients: KubeClients, prometheus_url: str | None) -> Reconc
 def _login(clients: KubeClients) -> kopf.ConnectionInfo:
     """kopf talks to the same cluster, with the same credentials, as our own client."""
     conf = clients.api.configuration
-    token = (conf.api_key or {}).get("authorization", "")
+    # The client keeps a kubeconfig's or a ServiceAccount's token as "Bearer <token>" (or
+    # "Basic ...") under BearerToken; the getter also runs the in-cluster refresh hook.
+    header = conf.get_api_key_with_prefix("BearerToken") or ""
+    scheme, _, token = header.strip().partition(" ")
     return kopf.ConnectionInfo(
         server=conf.host,
         ca_path=conf.ssl_ca_cert,
         insecure=not conf.verify_ssl,
         certificate_path=conf.cert_file,
         private_key_path=conf.key_file,
-        token=token.removeprefix("Bearer ").strip() or None,
-        scheme="Bearer" if token else None,
+        token=token.strip() or None,
+        scheme=scheme.capitalize() if token else None,
     )
 
 
