@@ -168,13 +168,20 @@ def crd_installed(cluster: ClusterAccess) -> Path:
         timeout=60,
     )
     assert applied.returncode == 0, applied.stderr
-    established = subprocess.run(
-        [*kubeconfig, "wait", "--for=condition=Established", CRD_NAME, "--timeout=30s"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert established.returncode == 0, established.stderr
+    # Polled rather than `kubectl wait`, which fails outright ("accessor error") when it
+    # reads the CRD before the apiserver has written any status condition.
+    condition = '{.status.conditions[?(@.type=="Established")].status}'
+
+    def established() -> bool:
+        shown = subprocess.run(
+            [*kubeconfig, "get", CRD_NAME, "-o", f"jsonpath={condition}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return shown.returncode == 0 and shown.stdout.strip() == "True"
+
+    wait_until(established, 30.0, f"{CRD_NAME} to be Established")
     return cluster.kubeconfig
 
 
