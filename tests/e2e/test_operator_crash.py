@@ -8,15 +8,15 @@ counts change exactly once per slice, in order.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kubernetes import client, watch
+from kubernetes import client
 
 from tests.e2e.operator_harness import (
     NEW_IMAGE,
+    ReplicaHistory,
     create_rollout,
     create_target,
     decision_log,
@@ -26,46 +26,6 @@ from tests.e2e.operator_harness import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-class ReplicaHistory:
-    """Every change of each Deployment's spec.replicas in the namespace, in order."""
-
-    def __init__(self, api: client.ApiClient, namespace: str) -> None:
-        self.apps, self.namespace = client.AppsV1Api(api), namespace
-        self.changes: dict[str, list[int]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._follow, daemon=True)
-
-    def start(self) -> ReplicaHistory:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(15)
-
-    def of(self, name: str) -> list[int]:
-        return list(self.changes.get(name, []))
-
-    def _follow(self) -> None:
-        version = None
-        while not self._stop.is_set():
-            stream = watch.Watch().stream(
-                self.apps.list_namespaced_deployment,
-                self.namespace,
-                resource_version=version,
-                timeout_seconds=5,
-            )
-            for event in stream:
-                deployment = event["object"]
-                version = deployment.metadata.resource_version
-                self._record(deployment.metadata.name, deployment.spec.replicas)
-
-    def _record(self, name: str, replicas: int) -> None:
-        seen = self.changes.setdefault(name, [])
-        if not seen or seen[-1] != replicas:
-            seen.append(replicas)
 
 
 def test_sigkill_at_several_points_of_a_rollout_changes_neither_its_end_nor_its_steps(
