@@ -8,7 +8,7 @@
 # nothing and a version bump rebuilds only that tool; bin/current/<name> links to the versions
 # this checkout pins and is what hack/cluster.sh puts on PATH.
 #
-# Usage: hack/build-tools.sh [kube|etcd|kwok|helm|prometheus|openssl|act|actionlint ...]
+# Usage: hack/build-tools.sh [kube|etcd|kwok|helm|prometheus|openssl|act|actionlint|llm-server ...]
 #        (default: all)
 set -euo pipefail
 
@@ -194,7 +194,8 @@ install_openssl() {
 
 main() {
     local tools=("$@")
-    [[ ${#tools[@]} -gt 0 ]] || tools=(openssl prometheus etcd kwok helm kube act actionlint)
+    [[ ${#tools[@]} -gt 0 ]] ||
+        tools=(openssl prometheus etcd kwok helm kube act actionlint llm-server)
     mkdir -p "$CURRENT_DIR"
     # Two runs at once (make and a pytest session) wait for each other instead of racing.
     exec 9>"$CACHE_DIR/build.lock"
@@ -210,7 +211,8 @@ main() {
             actionlint) build_actionlint ;;
             prometheus) install_prometheus ;;
             openssl) install_openssl ;;
-            *) die "unknown tool '$tool' (kube etcd kwok helm prometheus openssl act actionlint)" ;;
+            llm-server) "$HACK_DIR/build-llm-server.sh" >/dev/null ;; # for the LLM e2e test
+            *) die "unknown tool '$tool' (kube etcd kwok helm prometheus openssl act actionlint llm-server)" ;;
         esac
     done
     log "tools ready in $CURRENT_DIR ($((SECONDS - total))s)"

@@ -91,6 +91,10 @@ class LLMSettings:
     backoff_max_s: float = 8.0
     retry_after_max_s: float = 30.0  # a server asking for longer is not waited for longer
     structured_output: bool = True  # start at json_schema; False: plain JSON in the prompt
+    # A cap on the answer's tokens; None sends none (OpenAI's reasoning models refuse
+    # `max_tokens`). Small local models under a JSON grammar may otherwise write until their
+    # context is full.
+    max_tokens: int | None = None
 
     @classmethod
     def from_spec(cls, spec: LLMSpec, api_key: str, deadline_s: float | None = None) -> LLMSettings:
@@ -295,6 +299,7 @@ class LLMJudge:
                 model=self.settings.model,
                 messages=cast("list[ChatCompletionMessageParam]", list(messages)),
                 response_format=response_format_param(answer_format),
+                max_tokens=self.settings.max_tokens or openai.omit,
                 temperature=0,
                 timeout=timeout_s,
             )
