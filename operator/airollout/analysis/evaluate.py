@@ -72,7 +72,9 @@ def evaluate_window(
     results: list[MetricResult] = []
     evidence: dict[str, Evidence] = {}
     for check in settings.metrics:
-        previous = known.get(check.name) or _start_metric()
+        # Filled in from the start state: the status subresource's merge patch drops every
+        # key whose value is null, so a state read back may lack the keys still unset.
+        previous = {**_start_metric(), **(known.get(check.name) or {})}
         if not same_slice:
             previous = {**previous, "canary_bound": None, "stable_bound": None}
         result, evidence[check.name] = _EVALUATORS[check.kind](
