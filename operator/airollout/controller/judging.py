@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,8 +29,10 @@ from airollout.judge.combined import CombinedJudge
 from airollout.judge.llm import LLMJudge, LLMSettings
 from airollout.judge.prompt import PastDecision
 from airollout.judge.rules import RulesJudge
-from airollout.judge.types import DecisionContext, Judge, Opinion, Verdict
+from airollout.judge.types import Action, DecisionContext, Judge, Opinion, Verdict
 from airollout.metrics.provider import MetricsProvider, WindowData, WindowQuery
+
+log = logging.getLogger("airollout.controller")
 
 ProviderFactory = Callable[[AnalysisSpec], MetricsProvider | None]
 # A client untouched this long is closed even if a rollout still names it: a finished
@@ -136,6 +139,18 @@ class UnusableLLM:
         return Opinion(judge="llm", action=None, reasoning="", error=self.error)
 
 
+def judge_failed(error: Exception) -> Verdict:
+    """A hold that says the judge failed: never a proceed, and `onHold` still applies, so a
+    rollout whose judge keeps failing ends as its spec says instead of retrying for ever."""
+    what = f"{type(error).__name__}: {error}"
+    summary = f"Hold: the judge failed on this window ({what})"
+    reasoning = (
+        f"{summary}. The evidence is kept as it was before this window; the rollout holds "
+        "until the judge decides again or spec.onHold.timeout passes."
+    )
+    return Verdict(Action.HOLD, reasoning, (), (), summary=summary)
+
+
 class WindowJudge:
     def __init__(
         self,
@@ -163,7 +178,11 @@ class WindowJudge:
         if data.problems:
             notes = {f"metrics.problem.{i + 1}": text for i, text in enumerate(data.problems)}
             context = dataclasses.replace(context, labels={**context.labels, **notes})
-        verdict, new_state = judge.decide(settings, state, context, [data.observation])
+        try:
+            verdict, new_state = judge.decide(settings, state, context, [data.observation])
+        except Exception as error:  # a bug in a judge must not wedge the rollout
+            log.exception("%s/%s: the judge failed", window.namespace, window.rollout)
+            return judge_failed(error), state
         if data.problems:
             reasoning = f"{verdict.reasoning} Metric source: {' '.join(data.problems)}"
             verdict = dataclasses.replace(verdict, reasoning=reasoning)
