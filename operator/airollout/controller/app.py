@@ -19,6 +19,11 @@ from prometheus_client import start_http_server
 
 from airollout.api.spec import Router
 from airollout.controller.decision_log import DecisionLog
+from airollout.controller.decision_retention import (
+    DEFAULT_RETENTION,
+    RetentionSweep,
+    parse_retention,
+)
 from airollout.controller.events import EventRecorder
 from airollout.controller.handlers import build_registry
 from airollout.controller.health import HealthState
@@ -90,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
     clients = connect(args.kubeconfig, args.context, connections=args.workers)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
     reconciler = build_reconciler(clients, prometheus_url)
+    sweep = RetentionSweep(
+        DecisionLog(clients.core), args.decision_log_retention, args.namespace or ()
+    )
     registry = build_registry(reconciler, args.tick, args.workers)
 
     @kopf.on.login(registry=registry)
@@ -123,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             timings,
             health,
         )
-    return asyncio.run(_operate(kopf_options, health, elector))
+    return asyncio.run(_operate(kopf_options, health, elector, leading=sweep.start))
 
 
 async def _operate(
@@ -224,6 +232,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--health-address", default="0.0.0.0")
     _add_leader_election(parser)
+    parser.add_argument(
+        "--decision-log-retention",
+        type=parse_retention,
+        default=DEFAULT_RETENTION,
+        help="delete a rollout's decision log once its newest record is this old (30d)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.set_defaults(handler=run)
 
