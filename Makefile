@@ -10,7 +10,8 @@ PURE := operator/airollout/api operator/airollout/rollout operator/airollout/ana
         operator/airollout/judge operator/airollout/sim
 
 .PHONY: help install compile tools lint format crds test test-unit test-cluster test-e2e \
-        bench bench-decisions bench-harness bench-operator demo cluster-up cluster-down clean
+        bench bench-decisions bench-harness bench-operator bench-idle bench-soak demo \
+        cluster-up cluster-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -31,7 +32,7 @@ compile: $(VENV)/.installed ## rebuild the compiled decision core (make install 
 	hack/compile.sh
 	@touch $(VENV)/.compiled
 
-tools: ## build or reuse the control plane, kwok, helm and Prometheus (cached by version)
+tools: ## build or reuse the control plane, kwok, helm, act, actionlint, the LLM test server, Prometheus (cached by version)
 	hack/build-tools.sh
 
 lint: install ## ruff, mypy (strict on pure packages) and the import-layering contract
@@ -61,13 +62,20 @@ test: lint tools ## lint, then every test
 
 BENCH_ROLLOUTS ?= 50,200
 
-bench: bench-decisions bench-harness bench-operator ## every benchmark; prints its figures
+bench: bench-decisions bench-harness bench-operator bench-idle ## every benchmark but the soak; prints its figures
 
 bench-decisions: install ## decision quality of each judge on the scenario folder
 	$(VENV)/bin/airollout bench decisions $(SCENARIOS)
 
 bench-operator: install tools ## N AIRollouts at once, one operator on one core: delay, CPU, RSS
 	$(VENV)/bin/airollout bench operator --rollouts $(BENCH_ROLLOUTS)
+
+bench-idle: install tools ## 1,000 finished AIRollouts: the operator's CPU over 60 s
+	$(VENV)/bin/airollout bench idle --rollouts 1000 --seconds 60
+
+SOAK_MINUTES ?= 30
+bench-soak: install tools ## rollouts created and finished for SOAK_MINUTES: operator RSS growth
+	$(VENV)/bin/airollout bench soak --minutes $(SOAK_MINUTES)
 
 bench-harness: install ## cold build time (when it builds) and cluster start time
 	hack/bench-harness.sh
