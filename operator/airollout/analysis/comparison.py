@@ -76,13 +76,6 @@ def estimated_ratio(state: dict[str, Any]) -> float | None:
     return float((canary_events / canary_n) / (stable_events / stable_n))
 
 
-def expected_canary_events(state: dict[str, Any]) -> float:
-    """The events the canary's exposure would hold at stable's rate: how much the test has
-    to go on (0 before stable has had any)."""
-    (_, canary_n), (stable_events, stable_n) = state["canary"], state["stable"]
-    return stable_events / stable_n * canary_n if stable_n > 0.0 else 0.0
-
-
 def result(state: dict[str, Any], settings: AnalysisSettings, what: str) -> TestResult:
     """The comparison's outcome from its accumulated evidence; `what` names the events."""
     null_ratio = 1.0 + settings.tolerance

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from airollout.analysis import bounds, comparison
@@ -103,15 +102,11 @@ def _no_data(test: TestResult | None) -> TestResult | None:
     return TestResult(test.test, Outcome.NO_DATA, None, test.threshold, None, message)
 
 
-_NO_EXTRA: Mapping[str, float] = MappingProxyType({})
-
-
 def _assemble(
     check: MetricCheck,
     tests: tuple[TestResult | None, TestResult | None, TestResult | None],
     sizes: tuple[float, float],
     values: tuple[float | None, float | None],
-    extra: Mapping[str, float] = _NO_EXTRA,
 ) -> MetricResult:
     """The metric's result; a version without data this window gets no-data outcomes."""
     canary_bound, stable_bound, compare = tests
@@ -128,7 +123,6 @@ def _assemble(
         stable_n=sizes[1],
         bound=canary_bound,
         comparison=compare,
-        extra=extra,
         stable_bound=stable_bound,
     )
 
@@ -232,10 +226,6 @@ def _error_rate(
             canary.errors / canary.requests if canary.requests > 0 else None,
             stable.errors / stable.requests if stable.requests > 0 else None,
         ),
-        # How much the comparison has to go on, for a proceed that leaves stable (judge.rules)
-        {"expected_canary_events": comparison.expected_canary_events(new_state["compare"])}
-        if compare is not None
-        else _NO_EXTRA,
     )
     return result, new_state
 

@@ -23,7 +23,6 @@ from typing import Any, ClassVar, NamedTuple
 from airollout.analysis.evaluate import evaluate_window, initial_state
 from airollout.analysis.types import (
     AnalysisSettings,
-    MetricKind,
     MetricResult,
     Observation,
     Outcome,
@@ -50,13 +49,6 @@ def _outcome(test: TestResult | None) -> Outcome | None:
     return None if test is None else test.outcome
 
 
-# A proceed that leaves stable without traffic waits until the error-rate comparison has
-# seen this many canary errors' worth of requests at stable's rate (see `_too_thin`). Chosen
-# on the benchmark with e2e-like traffic (600 rps, 5 s windows) over 20 seeds: 5 missed
-# fewer relative regressions but ended about twice as many healthy canaries in a hold.
-PROMOTE_EXPECTED_EVENTS = 3.0
-
-
 def _leaning_worse(comparison: TestResult | None, settings: AnalysisSettings) -> bool:
     """Evidence that the canary is worse is building (e-value past 1/proceed_alpha).
 
@@ -68,28 +60,8 @@ def _leaning_worse(comparison: TestResult | None, settings: AnalysisSettings) ->
     return comparison.evidence is not None and comparison.evidence >= 1 / settings.proceed_alpha
 
 
-def _too_thin(metric: MetricResult, promotes: bool) -> bool:
-    """The comparison has too little data to have seen a relative regression, and after this
-    proceed it never will (stable serves nothing at 100 %): hold until it has.
-
-    "Enough" is PROMOTE_EXPECTED_EVENTS errors expected of the canary at stable's rate: a
-    canary failing four times as often then shows about four times as many, which the
-    anytime-valid test often turns into a rollback; a healthy one soon has them and
-    proceeds. It is a floor, not a guarantee: thinner still, the regression is not seen.
-    """
-    if not promotes or metric.kind is not MetricKind.ERROR_RATE:
-        return False
-    comparison = metric.comparison
-    if comparison is None or comparison.outcome is not Outcome.NOT_YET:
-        return False
-    expected = metric.extra.get("expected_canary_events")
-    return expected is not None and expected < PROMOTE_EXPECTED_EVENTS
-
-
-def metric_finding(
-    metric: MetricResult, settings: AnalysisSettings, promotes: bool = True
-) -> Finding:
-    """What one metric's results call for on their own (`promotes`: see DecisionContext)."""
+def metric_finding(metric: MetricResult, settings: AnalysisSettings) -> Finding:
+    """What one metric's results call for on their own."""
     bound, stable_bound, comparison = metric.bound, metric.stable_bound, metric.comparison
     worse = _outcome(comparison) is Outcome.FAIL
     if bound is not None and bound.outcome is Outcome.FAIL:
@@ -121,14 +93,6 @@ def metric_finding(
     if vouching.outcome is Outcome.PASS and _leaning_worse(comparison, settings):
         assert comparison is not None
         return Finding(Action.HOLD, f"{metric.name}: {comparison.message}", summary.LEANING)
-    if vouching.outcome is Outcome.PASS and _too_thin(metric, promotes):
-        return Finding(
-            Action.HOLD,
-            f"{metric.name}: {vouching.message} Too few errors expected of the canary at "
-            f"stable's rate yet (under {PROMOTE_EXPECTED_EVENTS:g}) to compare it with stable "
-            "before stable stops serving.",
-            summary.THIN,
-        )
     if vouching.outcome is Outcome.PASS:
         return Finding(Action.PROCEED, f"{metric.name}: {vouching.message}", summary.HEALTHY)
     return Finding(Action.HOLD, f"{metric.name}: {vouching.message}", summary.UNSURE)
@@ -181,7 +145,7 @@ class RulesJudge:
         metrics, new_state = evaluate_window(
             settings, state, context.slice_index, window, context.promotes
         )
-        findings = [metric_finding(metric, settings, context.promotes) for metric in metrics]
+        findings = [metric_finding(metric, settings) for metric in metrics]
         action = combine(findings)
         text = reasoning(action, findings, context)
         opinion = Opinion(judge="rules", action=action, reasoning=text)

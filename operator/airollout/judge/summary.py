@@ -24,7 +24,6 @@ NO_DATA = "no-data"
 LEANING = "leaning"  # evidence of a worse canary is building, not yet shown
 HEALTHY = "healthy"  # the bound (or, without one, the comparison) is shown to hold
 UNSURE = "unsure"  # not enough evidence either way yet
-THIN = "thin"  # within its bound, but too little data to compare with stable before 100 %
 INFORMATIONAL = "informational"
 
 
@@ -182,8 +181,6 @@ def _comparison_clause(point: Point, what: str) -> str:
         return f"{what} is not worse than stable's"
     if basis == UNSURE:
         return f"not enough data yet to compare the canary's {what} with stable's"
-    if basis == THIN:
-        return f"too few requests yet to compare the canary's {what} with stable's before 100 %"
     return ""
 
 

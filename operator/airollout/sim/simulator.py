@@ -228,15 +228,8 @@ def _context(
         weight=weight,
         window_index=window_index,
         elapsed_s=now_s,
-        promotes=_leaves_stable(scenario.slices, slice_index),
+        promotes=slice_index == len(scenario.slices) - 1,  # the simulator judges at 100 % too
     )
-
-
-def _leaves_stable(slices: Sequence[int], slice_index: int) -> bool:
-    """A proceed here ends the comparison with stable: the next slice is 100 % (the
-    operator promotes there at once; the simulator still judges it) or there is none."""
-    following = slice_index + 1
-    return following >= len(slices) or slices[following] >= 100
 
 
 def _result(

@@ -59,8 +59,7 @@ def window(canary: dict[str, Sample], stable: dict[str, Sample]) -> list[Observa
 def decide(
     analysis: AnalysisSettings, observations: list[Observation], weight: int = 10
 ) -> tuple[Verdict, str]:
-    # A step to a larger slice, as at 10 or 25 % (test_thin_evidence covers the last one).
-    context = DecisionContext("web-v2", "shop", "v2", 0, weight, 1, 60.0, promotes=False)
+    context = DecisionContext("web-v2", "shop", "v2", 0, weight, 1, 60.0)
     judge = RulesJudge()
     verdict, _ = judge.decide(analysis, judge.initial_state(analysis), context, observations)
     return verdict, summary_line(verdict, weight)
