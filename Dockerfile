@@ -18,7 +18,10 @@ WORKDIR /app
 ENV UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv
 COPY pyproject.toml uv.lock README.md ./
 COPY operator/ operator/
-COPY hack/compile.sh hack/compiled-modules hack/
+COPY hack/compile.sh hack/compiled-modules hack/pyproject.toml hack/
+# Workspace members (the tools and the harness): uv reads them to sync; --no-dev drops them.
+COPY hack/localcluster/ hack/localcluster/
+COPY tools/ tools/
 RUN uv sync --frozen \
     && hack/compile.sh \
     && uv sync --frozen --no-dev \

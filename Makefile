@@ -6,8 +6,6 @@ PY := $(VENV)/bin/python
 # The repository's scenarios, and the shared folder's too where it is checked out beside it.
 SCENARIOS ?= scenarios $(wildcard ../shared/scenarios)
 COMPILED := $(shell sed -e 's/\#.*//' hack/compiled-modules)
-PURE := operator/airollout/api operator/airollout/rollout operator/airollout/analysis \
-        operator/airollout/judge operator/airollout/sim
 
 .PHONY: help install compile tools lint format crds test test-unit test-cluster test-e2e \
         bench bench-decisions bench-harness bench-operator bench-idle bench-soak demo \
@@ -36,17 +34,17 @@ tools: ## build or reuse the control plane, kwok, helm, act, actionlint, the LLM
 	hack/build-tools.sh
 
 lint: install ## ruff, mypy (strict on pure packages) and the import-layering contract
-	$(VENV)/bin/ruff check operator tests hack
-	$(VENV)/bin/ruff format --check operator tests hack
+	$(VENV)/bin/ruff check operator tools tests hack
+	$(VENV)/bin/ruff format --check operator tools tests hack
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
 format: install ## apply ruff's fixes and formatting
-	$(VENV)/bin/ruff check --fix operator tests hack
-	$(VENV)/bin/ruff format operator tests hack
+	$(VENV)/bin/ruff check --fix operator tools tests hack
+	$(VENV)/bin/ruff format operator tools tests hack
 
 crds: install ## regenerate crds/ from the pydantic models
-	$(PY) -m airollout.api.crd --write crds
+	$(PY) -m airollout.core.resource.crd --write crds
 
 test-unit: install ## unit tests only: no cluster, seconds
 	$(PY) -m pytest -m unit tests/unit

@@ -21,7 +21,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -31,15 +30,12 @@ import pytest
 from kubernetes import client, config
 from kubernetes.config import kube_config
 
-from airollout.api.crd import CRD_FILE_NAME, GROUP, PLURAL
+import localcluster
+from airollout.core.resource.crd import CRD_FILE_NAME, GROUP, PLURAL
+from localcluster.layout import bin_dir_from_env
 from tests.support.compiled_core import stale_sources
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# localcluster is a tool under hack/, not an installed package.
-sys.path.insert(0, str(REPO_ROOT / "hack"))
-
-import localcluster  # noqa: E402
-from localcluster.layout import bin_dir_from_env  # noqa: E402
 
 NAMESPACE_READY_SECONDS = 30.0
 CRD = REPO_ROOT / "crds" / CRD_FILE_NAME

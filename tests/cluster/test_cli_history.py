@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.api.status import DecisionRecord
-from airollout.cli import main
-from airollout.controller.decision_log import DecisionLog
-from airollout.controller.events import RolloutRef
+from airollout.adapters.kubernetes.decision_log import DecisionLog
+from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.cli.main import main
+from airollout.core.resource.status import DecisionRecord
 
 pytestmark = pytest.mark.cluster
 

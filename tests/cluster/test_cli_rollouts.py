@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.api.crd import GROUP, PLURAL, VERSION
-from airollout.api.status import AIRolloutStatus, DecisionRecord, Phase
-from airollout.cli import main
-from airollout.commands import kube
+from airollout.adapters.kubernetes import rollout_objects
+from airollout.cli.main import main
+from airollout.core.resource.crd import GROUP, PLURAL, VERSION
+from airollout.core.resource.status import AIRolloutStatus, DecisionRecord, Phase
 
 pytestmark = pytest.mark.cluster
 
@@ -159,16 +159,16 @@ def test_watch_prints_a_decision_made_while_watching_and_exits_0_on_success(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # One-second watches: the decision arrives after the watch has been re-established.
-    monkeypatch.setattr(kube, "WATCH_CHUNK_S", 1)
+    monkeypatch.setattr(rollout_objects, "WATCH_CHUNK_S", 1)
     watching = threading.Event()
-    real_follow = kube.Rollouts.follow
+    real_follow = rollout_objects.Rollouts.follow
 
-    def follow_and_signal(self: kube.Rollouts, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def follow_and_signal(self: rollout_objects.Rollouts, *args: Any, **kwargs: Any) -> Iterator[Any]:
         for snapshot in real_follow(self, *args, **kwargs):
             watching.set()  # read once: every later change reaches the watch from here
             yield snapshot
 
-    monkeypatch.setattr(kube.Rollouts, "follow", follow_and_signal)
+    monkeypatch.setattr(rollout_objects.Rollouts, "follow", follow_and_signal)
     create_rollout(custom, namespace)
     write_status(custom, namespace, Phase.PROGRESSING)
     verdict = a_decision("g1-s1-w1", "Every metric healthy at 25%: promoting.")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from airollout.api.spec import AIRolloutSpec
-from airollout.api.validation import validate
+from airollout.core.resource.spec import AIRolloutSpec
+from airollout.core.resource.validation import validate
 
 pytestmark = pytest.mark.cluster
 

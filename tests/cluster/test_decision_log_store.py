@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.api.crd import GROUP, PLURAL, VERSION
-from airollout.api.status import DecisionRecord
-from airollout.controller.decision_layout import (
+from airollout.adapters.kubernetes.decision_log import DecisionLog
+from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.core.decision_log_layout import (
     NEWEST_ANNOTATION,
     PART_LABEL,
     data_bytes,
     name_selector,
 )
-from airollout.controller.decision_log import DecisionLog
-from airollout.controller.events import RolloutRef
-from airollout.rollout.timeline import to_rfc3339
+from airollout.core.resource.crd import GROUP, PLURAL, VERSION
+from airollout.core.resource.status import DecisionRecord
+from airollout.core.rollout.timeline import to_rfc3339
 
 pytestmark = pytest.mark.cluster
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.bench.scale.workloads import pause_deployment
+from airollout_tools.bench.scale.workloads import pause_deployment
 
 pytestmark = [pytest.mark.cluster, pytest.mark.harness]
 

@@ -21,8 +21,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from airollout.api.crd import GROUP, PLURAL, VERSION
-from airollout.controller.decision_layout import part_labels
+from airollout.core.decision_log_layout import part_labels
+from airollout.core.resource.crd import GROUP, PLURAL, VERSION
 
 pytestmark = pytest.mark.cluster
 

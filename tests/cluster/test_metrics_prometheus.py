@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
-from airollout.analysis.types import MetricKind, Sample, Version
-from airollout.api.spec import MetricSpec
-from airollout.metrics.prometheus import PrometheusProvider
-from airollout.metrics.provider import WindowQuery
-from airollout.sim.workload import QUERIES
+from airollout.adapters.metrics.prometheus import PrometheusProvider
+from airollout.adapters.metrics.source import WindowQuery
+from airollout.core.analysis.types import Sample, Version
+from airollout.core.resource.kinds import MetricKind
+from airollout.core.resource.spec import MetricSpec
+from airollout_tools.sim.workload import QUERIES
 from localcluster.ports import free_loopback_ports
 
 pytestmark = pytest.mark.cluster

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.analysis.types import Version
-from airollout.api.spec import AIRolloutSpec, PodTemplate
-from airollout.bench.scale.workloads import pause_deployment
-from airollout.traffic.replicas import ReplicaRatioRouter
-from airollout.traffic.router import RolloutTarget, TargetChangedError, TargetMissingError
+from airollout.adapters.traffic.replica_ratio import ReplicaRatioRouter
+from airollout.adapters.traffic.router import RolloutTarget, TargetChangedError, TargetMissingError
+from airollout.core.analysis.types import Version
+from airollout.core.resource.spec import AIRolloutSpec, PodTemplate
+from airollout_tools.bench.scale.workloads import pause_deployment
 
 pytestmark = pytest.mark.cluster
 

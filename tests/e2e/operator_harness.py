@@ -21,15 +21,15 @@ from typing import Any
 
 from kubernetes import client, watch
 
-from airollout.api.crd import GROUP, PLURAL, VERSION
-from airollout.bench.scale.workloads import pause_deployment
-from airollout.controller.decision_log import DecisionLog
-from airollout.sim.workload import QUERIES
+from airollout.adapters.kubernetes.decision_log import DecisionLog
+from airollout.core.resource.crd import GROUP, PLURAL, VERSION
+from airollout_tools.bench.scale.workloads import pause_deployment
+from airollout_tools.sim.workload import QUERIES
 from localcluster.ports import free_loopback_ports
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(os.environ.get("AIROLLOUT_SCENARIOS", REPO / "scenarios"))
-AIROLLOUT = [sys.executable, "-m", "airollout.cli"]
+AIROLLOUT = [sys.executable, "-m", "airollout.cli.main"]
 IMAGE = "registry.k8s.io/pause:3.10"
 NEW_IMAGE = "registry.k8s.io/pause:3.10-v2"
 

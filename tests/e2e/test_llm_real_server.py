@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from airollout.judge.llm import LLMJudge, LLMSettings
-from airollout.judge.types import Action
+from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
+from airollout.core.judge.types import Action
 from localcluster.ports import free_loopback_ports
 from tests.e2e.operator_harness import Process
 from tests.support.verdict_builders import context, metric, rules_verdict

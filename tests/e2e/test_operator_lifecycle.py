@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.bench.scale.idle import GATEWAY_API
+from airollout.adapters.kubernetes.clients import KubeClients
+from airollout.adapters.kubernetes.events import AGGREGATE_SECONDS, EventRecorder, RolloutRef
 from airollout.controller.app import build_reconciler
-from airollout.controller.events import AGGREGATE_SECONDS, EventRecorder, RolloutRef
-from airollout.controller.kube import KubeClients
-from airollout.controller.resources import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
+from airollout.core.resource.names import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
+from airollout_tools.bench.scale.idle import GATEWAY_API
 from tests.e2e.operator_harness import (
     create_rollout,
     create_target,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.bench.scale.workloads import pause_deployment
+from airollout_tools.bench.scale.workloads import pause_deployment
 from tests.e2e.operator_harness import SCENARIOS
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,13 @@ def _query(prometheus_url: str, promql: str) -> dict[str, float]:
 def workload_url(cluster: Any, namespace: str, tmp_path: Path) -> Iterator[str]:
     """`airollout workload` for broken-from-first-pod, run as the separate process it is."""
     scenario = SCENARIOS / "broken-from-first-pod.yaml"
-    command = [sys.executable, "-m", "airollout.sim.workload_cli", "--scenario", str(scenario)]
+    command = [
+        sys.executable,
+        "-m",
+        "airollout_tools.sim.workload_cli",
+        "--scenario",
+        str(scenario),
+    ]
     options = ["--namespace", namespace, "--target", "web", "--rps", str(RPS)]
     log = (tmp_path / "workload.log").open("w")
     process = subprocess.Popen(

@@ -22,7 +22,7 @@ def compiled_sources() -> list[str]:
 
 
 def module_name(source: str) -> str:
-    """`operator/airollout/analysis/bounds.py` -> `airollout.analysis.bounds`."""
+    """`operator/airollout/core/analysis/bounds.py` -> `airollout.core.analysis.bounds`."""
     return ".".join(Path(source).relative_to("operator").with_suffix("").parts)
 
 

@@ -12,13 +12,13 @@ from typing import Any
 
 from kubernetes.client import ApiException
 
-from airollout.analysis.types import Observation, Sample, Version
-from airollout.controller.events import EventRecorder
-from airollout.controller.judging import WindowJudge
-from airollout.controller.observe import Observer
+from airollout.adapters.kubernetes.events import EventRecorder
+from airollout.adapters.metrics.source import WindowData, WindowQuery
+from airollout.adapters.traffic.router import RolloutTarget
+from airollout.controller.decide import WindowJudge
 from airollout.controller.reconcile import Reconciler
-from airollout.metrics.provider import WindowData, WindowQuery
-from airollout.traffic.router import RolloutTarget
+from airollout.controller.sense import Observer
+from airollout.core.analysis.types import Observation, Sample, Version
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

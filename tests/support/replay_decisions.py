@@ -39,9 +39,9 @@ class _SourceFinder:
 
 
 def replay(scenario_dir: Path) -> dict[str, Any]:
-    from airollout.judge.rules import RulesJudge
-    from airollout.sim.scenario import load_folder
-    from airollout.sim.simulator import run_scenario
+    from airollout.core.judge.rules import RulesJudge
+    from airollout_tools.sim.scenario import load_folder
+    from airollout_tools.sim.simulator import run_scenario
 
     class Recording:
         """The rules judge, keeping every decision (a wrapper: a compiled class is final)."""

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from airollout.api.status import AIRolloutStatus
-from airollout.judge.types import Action, Verdict
-from airollout.rollout import step
-from airollout.rollout.actions import RolloutAction
-from airollout.rollout.events import RolloutEvent, Start, Tick, TrafficApplied, WindowJudged
-from airollout.rollout.spec_view import OnHold, SpecView
-from airollout.rollout.timeline import from_rfc3339
+from airollout.core.judge.types import Action, Verdict
+from airollout.core.resource.status import AIRolloutStatus
+from airollout.core.rollout import step
+from airollout.core.rollout.actions import RolloutAction
+from airollout.core.rollout.inputs import RolloutEvent, Start, Tick, TrafficApplied, WindowJudged
+from airollout.core.rollout.machine_spec import OnHold, SpecView
+from airollout.core.rollout.timeline import from_rfc3339
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""A small seeded traffic generator for the rules judge tests (independent of airollout.sim)."""
+"""A small seeded traffic generator for the rules judge tests (not the simulator)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from airollout.analysis.types import (
+from airollout.core.analysis.types import (
     AnalysisSettings,
     Histogram,
     MetricCheck,
-    MetricKind,
     Observation,
     Sample,
 )
+from airollout.core.resource.kinds import MetricKind
 
 EDGES = (50.0, 100.0, 200.0, 300.0, 400.0, 450.0, 500.0, 550.0, 600.0, 1000.0, math.inf)
 SETTINGS = AnalysisSettings(

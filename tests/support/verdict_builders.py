@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from airollout.analysis.types import MetricKind, MetricResult, Outcome, TestResult
-from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
+from airollout.core.analysis.types import MetricResult, Outcome, TestResult
+from airollout.core.judge.types import Action, DecisionContext, Opinion, Verdict
+from airollout.core.resource.kinds import MetricKind
 
 
 def check(outcome: Outcome, *, threshold: float | None = 0.005, test: str = "bound") -> TestResult:

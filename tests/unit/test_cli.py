@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import airollout
-from airollout.cli import main
+from airollout.cli.main import main
 
 pytestmark = pytest.mark.unit
 
@@ -38,7 +38,7 @@ def test_each_command_module_registers_exactly_the_commands_the_cli_table_lists(
     import argparse
     import importlib
 
-    from airollout.cli import SUBCOMMAND_MODULES
+    from airollout.cli.main import SUBCOMMAND_MODULES
 
     for module, listed in SUBCOMMAND_MODULES.items():
         parser = argparse.ArgumentParser()
@@ -52,7 +52,7 @@ def test_running_a_command_imports_only_its_own_module() -> None:
     import sys
 
     probe = (
-        "import sys, airollout.cli as cli; cli.build_parser('watch'); "
+        "import sys, airollout.cli.main as cli; cli.build_parser('watch'); "
         "print('airollout.controller.app' in sys.modules, 'kopf' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

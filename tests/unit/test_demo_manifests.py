@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
-from airollout.api.spec import AIRolloutSpec
-from airollout.api.validation import validate
-from airollout.metrics.templates import query_errors
+from airollout.adapters.metrics.queries import query_errors
+from airollout.core.resource.spec import AIRolloutSpec
+from airollout.core.resource.validation import validate
 
 pytestmark = pytest.mark.unit
 

@@ -38,10 +38,10 @@ def _lint_imports_on_copy(
 @pytest.mark.parametrize(
     ("module", "forbidden"),
     [
-        ("airollout.analysis.probe", "kubernetes"),
-        ("airollout.rollout.probe", "kopf"),
-        ("airollout.judge.probe", "urllib3"),
-        ("airollout.api.probe", "airollout.controller"),
+        ("airollout.core.analysis.probe", "kubernetes"),
+        ("airollout.core.rollout.probe", "kopf"),
+        ("airollout.core.judge.probe", "urllib3"),
+        ("airollout.core.resource.probe", "airollout.controller"),
     ],
 )
 def test_pure_package_importing_io_breaks_the_contract(

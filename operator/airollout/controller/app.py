@@ -17,26 +17,26 @@ import kopf
 from kubernetes import client
 from prometheus_client import start_http_server
 
-from airollout.api.spec import Router
-from airollout.controller.decision_log import DecisionLog
+from airollout.adapters.kubernetes.clients import KubeClients, connect
+from airollout.adapters.kubernetes.decision_log import DecisionLog
+from airollout.adapters.kubernetes.events import EventRecorder
+from airollout.adapters.metrics.registry import provider_for
+from airollout.adapters.traffic.registry import router_for
+from airollout.adapters.traffic.router import TrafficRouter
+from airollout.controller.decide import WindowJudge
 from airollout.controller.decision_retention import (
     DEFAULT_RETENTION,
     RetentionSweep,
     parse_retention,
 )
-from airollout.controller.events import EventRecorder
 from airollout.controller.handlers import build_registry
 from airollout.controller.health import HealthState
 from airollout.controller.health import serve as serve_health
-from airollout.controller.judging import WindowJudge
-from airollout.controller.kube import KubeClients, connect
 from airollout.controller.leader import LeaderElector, Timings, default_namespace, new_identity
-from airollout.controller.lease import check_timings
-from airollout.controller.observe import Observer
 from airollout.controller.reconcile import Reconciler
-from airollout.metrics.factory import provider_for
-from airollout.traffic.router import TrafficRouter
-from airollout.traffic.routers import router_for
+from airollout.controller.sense import Observer
+from airollout.core.lease import check_timings
+from airollout.core.resource.spec import Router
 
 log = logging.getLogger("airollout.controller")
 

@@ -18,7 +18,7 @@ from typing import Protocol
 import urllib3
 from kubernetes import client
 
-from airollout.api.durations import DurationError, parse_duration
+from airollout.core.resource.durations import DurationError, parse_duration
 
 log = logging.getLogger("airollout.decisions")
 

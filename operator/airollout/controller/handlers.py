@@ -18,13 +18,13 @@ from typing import Any
 
 import kopf
 
-from airollout.api.status import TERMINAL_PHASES, Phase
 from airollout.controller import telemetry
-from airollout.controller.loaded import load
-from airollout.controller.observe import OwnerLookup
 from airollout.controller.reconcile import Reconciler, at_rest
-from airollout.controller.resources import GROUP, PLURAL, VERSION
-from airollout.rollout.timeline import from_rfc3339
+from airollout.controller.sense import OwnerLookup
+from airollout.controller.snapshot import load
+from airollout.core.resource.names import GROUP, PLURAL, VERSION
+from airollout.core.resource.status import TERMINAL_PHASES, Phase
+from airollout.core.rollout.timeline import from_rfc3339
 
 Entry = tuple[str, str, str]  # (creationTimestamp, name, phase)
 TERMINAL = frozenset(phase.value for phase in TERMINAL_PHASES)

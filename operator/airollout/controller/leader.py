@@ -24,7 +24,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from airollout.controller.health import HealthState
-from airollout.controller.lease import Action, LeaseRecord, decide, lost, released
+from airollout.core.lease import Action, LeaseRecord, decide, lost, released
 
 log = logging.getLogger("airollout.controller.leader")
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")

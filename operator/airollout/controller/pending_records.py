@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from airollout.api.status import PENDING_RECORDS_KEPT, AIRolloutStatus, DecisionRecord
-from airollout.controller.decision_log import DecisionLogError
-from airollout.controller.events import RolloutRef
+from airollout.adapters.kubernetes.decision_log import DecisionLogError
+from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.core.resource.status import PENDING_RECORDS_KEPT, AIRolloutStatus, DecisionRecord
 
 log = logging.getLogger("airollout.decisions")
 

@@ -23,22 +23,23 @@ from typing import Any
 
 from kubernetes import client
 
-from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus
+from airollout.adapters.kubernetes.decision_log import DecisionLog
+from airollout.adapters.kubernetes.events import EventRecorder
+from airollout.adapters.traffic.router import RouterError, TargetChangedError, TargetMissingError
 from airollout.controller import pending_records, telemetry
-from airollout.controller.decision_log import DecisionLog
-from airollout.controller.events import EventRecorder
-from airollout.controller.judging import WindowJudge
-from airollout.controller.loaded import LoadedRollout, load
-from airollout.controller.observe import Observer, OwnerLookup
-from airollout.controller.resources import (
+from airollout.controller.decide import WindowJudge
+from airollout.controller.sense import Observer, OwnerLookup
+from airollout.controller.snapshot import LoadedRollout, load
+from airollout.controller.windows import window_to_judge
+from airollout.core.resource.names import (
     ACTION_ANNOTATION,
     ACTION_BY_ANNOTATION,
     GROUP,
     PLURAL,
     VERSION,
 )
-from airollout.controller.windows import window_to_judge
-from airollout.rollout.actions import (
+from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus
+from airollout.core.rollout.actions import (
     EmitEvent,
     JudgeWindow,
     PromoteTarget,
@@ -47,9 +48,8 @@ from airollout.rollout.actions import (
     RolloutAction,
     SetWeight,
 )
-from airollout.rollout.events import RolloutEvent, WindowJudged
-from airollout.rollout.machine import step
-from airollout.traffic.router import RouterError, TargetChangedError, TargetMissingError
+from airollout.core.rollout.inputs import RolloutEvent, WindowJudged
+from airollout.core.rollout.machine import step
 
 log = logging.getLogger("airollout.controller")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from airollout.analysis.types import Version
-from airollout.api.status import AIRolloutStatus
-from airollout.controller.judging import WindowToJudge
-from airollout.controller.loaded import LoadedRollout
-from airollout.rollout.actions import JudgeWindow
-from airollout.rollout.progression import decision_context
-from airollout.rollout.timeline import from_rfc3339
+from airollout.controller.decide import WindowToJudge
+from airollout.controller.snapshot import LoadedRollout
+from airollout.core.analysis.types import Version
+from airollout.core.resource.status import AIRolloutStatus
+from airollout.core.rollout.actions import JudgeWindow
+from airollout.core.rollout.progression import decision_context
+from airollout.core.rollout.timeline import from_rfc3339
 
 
 def window_to_judge(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airollout.analysis import bounds, types
-from airollout.analysis.types import AnalysisSettings, Outcome
+from airollout.core.analysis import bounds, types
+from airollout.core.analysis.types import AnalysisSettings, Outcome
 
 pytestmark = pytest.mark.unit
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis import comparison
-from airollout.analysis.types import AnalysisSettings, Outcome
+from airollout.core.analysis import comparison
+from airollout.core.analysis.types import AnalysisSettings, Outcome
 
 pytestmark = pytest.mark.unit
 

@@ -11,17 +11,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from airollout.analysis import comparison, sequential
-from airollout.analysis.evaluate import evaluate_window, initial_state
-from airollout.analysis.types import (
+from airollout.core.analysis import comparison, sequential
+from airollout.core.analysis.evaluate import evaluate_window, initial_state
+from airollout.core.analysis.types import (
     AnalysisSettings,
     Histogram,
     MetricCheck,
-    MetricKind,
     Observation,
     Outcome,
     Sample,
 )
+from airollout.core.resource.kinds import MetricKind
 
 pytestmark = pytest.mark.unit
 

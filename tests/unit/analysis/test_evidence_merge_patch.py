@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.evaluate import evaluate_window, initial_state
-from airollout.analysis.types import Observation, Sample
+from airollout.core.analysis.evaluate import evaluate_window, initial_state
+from airollout.core.analysis.types import Observation, Sample
 from tests.unit.analysis.test_evaluate import HEALTHY, SETTINGS, _version, _window
 
 pytestmark = pytest.mark.unit

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airollout.analysis.histogram import (
+from airollout.core.analysis.histogram import (
     count_above,
     edge_at_or_above,
     edge_at_or_below,
     quantile,
     slow_counts,
 )
-from airollout.analysis.types import Histogram
+from airollout.core.analysis.types import Histogram
 
 pytestmark = pytest.mark.unit
 

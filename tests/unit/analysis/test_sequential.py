@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from airollout.analysis import sequential
+from airollout.core.analysis import sequential
 
 pytestmark = pytest.mark.unit
 

@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.evaluate import evaluate_window, initial_state
-from airollout.analysis.types import (
+from airollout.core.analysis.evaluate import evaluate_window, initial_state
+from airollout.core.analysis.types import (
     AnalysisSettings,
     MetricCheck,
-    MetricKind,
     Observation,
     Outcome,
     Sample,
     TestResult,
 )
-from airollout.api.status import AIRolloutStatus
-from airollout.rollout.progression import decision_context
+from airollout.core.resource.kinds import MetricKind
+from airollout.core.resource.status import AIRolloutStatus
+from airollout.core.rollout.progression import decision_context
 from tests.support.rollout_driver import PLAIN_SPEC
 
 pytestmark = pytest.mark.unit

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from airollout.analysis.types import Histogram, Observation, Sample, Version
-from airollout.analysis.window import error_totals, gauge_values, latency_totals, usable
+from airollout.core.analysis.types import Histogram, Observation, Sample, Version
+from airollout.core.analysis.window import error_totals, gauge_values, latency_totals, usable
 
 pytestmark = pytest.mark.unit
 

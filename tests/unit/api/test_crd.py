@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 import yaml
 
-from airollout.api import crd
+from airollout.core.resource import crd
 
 pytestmark = pytest.mark.unit
 

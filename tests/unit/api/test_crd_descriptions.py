@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from airollout.api.crd import crd_manifest
+from airollout.core.resource.crd import crd_manifest
 
 pytestmark = pytest.mark.unit
 

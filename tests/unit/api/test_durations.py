@@ -1,6 +1,6 @@
 import pytest
 
-from airollout.api.durations import DurationError, parse_duration
+from airollout.core.resource.durations import DurationError, parse_duration
 
 pytestmark = pytest.mark.unit
 

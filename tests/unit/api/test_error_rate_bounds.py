@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from airollout.api.crd import crd_manifest
-from airollout.api.validation import validate
+from airollout.core.resource.crd import crd_manifest
+from airollout.core.resource.validation import validate
 
 pytestmark = pytest.mark.unit
 

@@ -3,11 +3,12 @@ import math
 
 import pytest
 
-from airollout.analysis.types import MetricKind, MetricResult, Outcome
-from airollout.analysis.types import TestResult as CheckResult  # not a pytest class
-from airollout.api.records import decision_record, last_decision
-from airollout.api.status import AIRolloutStatus, DecisionRecord
-from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
+from airollout.core.analysis.types import MetricResult, Outcome
+from airollout.core.analysis.types import TestResult as CheckResult  # not a pytest class
+from airollout.core.judge.records import decision_record, last_decision
+from airollout.core.judge.types import Action, DecisionContext, Opinion, Verdict
+from airollout.core.resource.kinds import MetricKind
+from airollout.core.resource.status import AIRolloutStatus, DecisionRecord
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from airollout.api.schema import UnsupportedSchemaError, structural_schema
+from airollout.core.resource.schema import UnsupportedSchemaError, structural_schema
 
 pytestmark = pytest.mark.unit
 

@@ -1,8 +1,8 @@
 import pytest
 
-from airollout.analysis.types import MetricKind
-from airollout.api.settings import analysis_settings
-from airollout.api.spec import AnalysisSpec
+from airollout.core.judge.settings import analysis_settings
+from airollout.core.resource.kinds import MetricKind
+from airollout.core.resource.spec import AnalysisSpec
 
 pytestmark = pytest.mark.unit
 

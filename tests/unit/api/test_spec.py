@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from airollout.api.durations import DURATION_PATTERN
-from airollout.api.spec import AIRolloutSpec, MetricSpec
-from airollout.api.validation import FieldError, validate
+from airollout.core.resource.durations import DURATION_PATTERN
+from airollout.core.resource.spec import AIRolloutSpec, MetricSpec
+from airollout.core.resource.validation import FieldError, validate
 
 pytestmark = pytest.mark.unit
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 import yaml
 
-from airollout.api.spec import AIRolloutSpec, HoldExpiry, JudgeMode
-from airollout.api.validation import FieldError, SpecError, parse_spec, validate
+from airollout.core.resource.spec import AIRolloutSpec, HoldExpiry, JudgeMode
+from airollout.core.resource.validation import FieldError, SpecError, parse_spec, validate
 
 pytestmark = pytest.mark.unit
 

@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from airollout.analysis.types import Histogram, Observation, Sample
-from airollout.sim.buckets import bucket_edges
-from airollout.sim.simulator import ERROR_RATE_METRIC, LATENCY_METRIC
+from airollout.core.analysis.types import Histogram, Observation, Sample
+from airollout_tools.sim.buckets import bucket_edges
+from airollout_tools.sim.simulator import ERROR_RATE_METRIC, LATENCY_METRIC
 
 EDGES = bucket_edges()
 WindowBuilder = Callable[..., tuple[Observation, ...]]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airollout.judge.types import Action, DecisionContext, Judge
-from airollout.sim.scenario import parse_scenario
-from airollout.sim.simulator import analysis_settings
+from airollout.core.judge.types import Action, DecisionContext, Judge
+from airollout_tools.sim.scenario import parse_scenario
+from airollout_tools.sim.simulator import analysis_settings
 
 SETTINGS = analysis_settings(parse_scenario({"expect": "proceed"}, source="t", default_name="t"))
 CONTEXT = DecisionContext("r", "ns", "rev", 0, 10, 1, 60.0)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.types import Observation
-from airollout.bench.baselines.argo_threshold import ArgoThresholdJudge
-from airollout.judge.types import Action, DecisionContext
-from airollout.sim.scenario import parse_scenario
-from airollout.sim.simulator import analysis_settings
+from airollout.core.analysis.types import Observation
+from airollout.core.judge.types import Action, DecisionContext
+from airollout_tools.bench.baselines.argo_threshold import ArgoThresholdJudge
+from airollout_tools.sim.scenario import parse_scenario
+from airollout_tools.sim.simulator import analysis_settings
 
 pytestmark = pytest.mark.unit
 

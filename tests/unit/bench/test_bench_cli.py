@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from airollout.cli import main
+from airollout.cli.main import main
 
 pytestmark = pytest.mark.unit
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.types import AnalysisSettings, Observation
-from airollout.bench.decisions import report_json, run_benchmark
-from airollout.bench.scoring import excess_harm
-from airollout.judge.types import Action, DecisionContext, Verdict
-from airollout.sim.model import SliceStart
-from airollout.sim.scenario import Scenario, parse_scenario
-from airollout.sim.simulator import ERROR_RATE_METRIC, run_scenario, simulate_window
+from airollout.core.analysis.types import AnalysisSettings, Observation
+from airollout.core.judge.types import Action, DecisionContext, Verdict
+from airollout_tools.bench.decisions import report_json, run_benchmark
+from airollout_tools.bench.scoring import excess_harm
+from airollout_tools.sim.model import SliceStart
+from airollout_tools.sim.scenario import Scenario, parse_scenario
+from airollout_tools.sim.simulator import ERROR_RATE_METRIC, run_scenario, simulate_window
 
 pytestmark = pytest.mark.unit
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.types import AnalysisSettings, Observation
-from airollout.bench.cli import load_scenarios
-from airollout.bench.decisions import render_table, report_json, run_benchmark
-from airollout.bench.judges import BASELINES
-from airollout.judge.types import Action, DecisionContext, Verdict
-from airollout.sim.scenario import Scenario, parse_scenario
+from airollout.core.analysis.types import AnalysisSettings, Observation
+from airollout.core.judge.types import Action, DecisionContext, Verdict
+from airollout_tools.bench.cli import load_scenarios
+from airollout_tools.bench.decisions import render_table, report_json, run_benchmark
+from airollout_tools.bench.judges import BASELINES
+from airollout_tools.sim.scenario import Scenario, parse_scenario
 
 pytestmark = pytest.mark.unit
 

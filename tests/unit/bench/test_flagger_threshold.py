@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from airollout.bench.baselines.flagger_threshold import FlaggerThresholdJudge
-from airollout.judge.types import Action
+from airollout.core.judge.types import Action
+from airollout_tools.bench.baselines.flagger_threshold import FlaggerThresholdJudge
 from tests.unit.bench.peer_replay import replay
 
 pytestmark = pytest.mark.unit

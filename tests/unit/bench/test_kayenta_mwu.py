@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from airollout.bench.baselines.kayenta_mwu import (
+from airollout.core.judge.types import Action, DecisionContext
+from airollout_tools.bench.baselines.kayenta_mwu import (
     Classification,
     KayentaMwuJudge,
     action_for_score,
@@ -15,9 +16,8 @@ from airollout.bench.baselines.kayenta_mwu import (
     score,
     shift_interval,
 )
-from airollout.judge.types import Action, DecisionContext
-from airollout.sim.scenario import parse_scenario
-from airollout.sim.simulator import analysis_settings
+from airollout_tools.sim.scenario import parse_scenario
+from airollout_tools.sim.simulator import analysis_settings
 
 pytestmark = pytest.mark.unit
 

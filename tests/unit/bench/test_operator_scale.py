@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from airollout.api.spec import AIRolloutSpec
-from airollout.bench.scale.cli import _sizes
-from airollout.bench.scale.cluster import nodes_for
-from airollout.bench.scale.report import (
+from airollout.core.resource.spec import AIRolloutSpec
+from airollout_tools.bench.scale.cli import _sizes
+from airollout_tools.bench.scale.cluster import nodes_for
+from airollout_tools.bench.scale.report import (
     DelaySummary,
     SliceReport,
     bucket_bound_of_quantile,
@@ -26,9 +26,9 @@ from airollout.bench.scale.report import (
     render_table,
     report_json,
 )
-from airollout.bench.scale.settings import ScaleSettings
-from airollout.bench.scale.watching import DecisionWatch
-from airollout.bench.scale.workloads import SteadyExporter, rollout_manifest
+from airollout_tools.bench.scale.settings import ScaleSettings
+from airollout_tools.bench.scale.watching import DecisionWatch
+from airollout_tools.bench.scale.workloads import SteadyExporter, rollout_manifest
 
 pytestmark = pytest.mark.unit
 

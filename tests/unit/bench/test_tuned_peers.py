@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from airollout.bench.baselines.argo_tuned import ArgoTunedJudge
-from airollout.bench.baselines.flagger_tuned import FlaggerTunedJudge
-from airollout.bench.baselines.kayenta_mwu import (
+from airollout.core.judge.types import Action
+from airollout_tools.bench.baselines.argo_tuned import ArgoTunedJudge
+from airollout_tools.bench.baselines.flagger_tuned import FlaggerTunedJudge
+from airollout_tools.bench.baselines.kayenta_mwu import (
     Classification,
     KayentaMwuJudge,
     classify,
     shift_interval,
 )
-from airollout.bench.baselines.kayenta_tuned import KayentaTunedJudge
-from airollout.judge.types import Action
+from airollout_tools.bench.baselines.kayenta_tuned import KayentaTunedJudge
 from tests.unit.bench.peer_replay import replay
 
 pytestmark = pytest.mark.unit

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airollout.api.status import (
+from airollout.core.resource.status import (
     AIRolloutStatus,
     CheckRecord,
     Condition,

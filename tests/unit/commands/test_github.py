@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from airollout.api.status import Phase
-from airollout.commands.github import (
+from airollout.cli.github import (
     append_step_summary,
     summary_markdown,
     watch_outputs,
     write_step_outputs,
 )
-from airollout.commands.view import rollout_view
+from airollout.cli.manifest import rollout_view
+from airollout.core.resource.status import Phase
 
 pytestmark = pytest.mark.unit
 

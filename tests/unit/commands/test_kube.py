@@ -13,8 +13,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from airollout.commands import kube
-from airollout.commands.kube import (
+from airollout.adapters.kubernetes.rollout_objects import (
     CommandError,
     RolloutRef,
     Rollouts,
@@ -23,6 +22,7 @@ from airollout.commands.kube import (
     api_error_line,
     connect,
 )
+from airollout.adapters.kubernetes import rollout_objects
 
 pytestmark = pytest.mark.unit
 
@@ -125,7 +125,7 @@ def test_follow_resumes_from_the_last_version_and_rereads_after_expiry(
         ]
     )
     monkeypatch.setattr(rollouts, "_watch", watches)
-    monkeypatch.setattr(kube, "RECONNECT_PAUSE_S", 0.0)
+    monkeypatch.setattr(rollout_objects, "RECONNECT_PAUSE_S", 0.0)
     notes: list[str] = []
 
     seen = []

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from airollout.api.status import Phase
-from airollout.commands.progress import EXIT_FAILED, EXIT_SUCCEEDED, Progress, exit_code_for
-from airollout.commands.view import rollout_view
+from airollout.cli.manifest import rollout_view
+from airollout.cli.progress import EXIT_FAILED, EXIT_SUCCEEDED, Progress, exit_code_for
+from airollout.core.resource.status import Phase
 
 pytestmark = pytest.mark.unit
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from airollout.api.status import AIRolloutStatus, DecisionRecord
-from airollout.commands.render import number, render_decision, render_status, traffic_line
-from airollout.commands.view import rollout_view
+from airollout.cli.manifest import rollout_view
+from airollout.cli.render import number, render_decision, render_status, traffic_line
+from airollout.core.resource.status import AIRolloutStatus, DecisionRecord
 
 pytestmark = pytest.mark.unit
 

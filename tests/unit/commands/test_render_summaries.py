@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.sequential import EVALUE_CAP
-from airollout.api.status import CheckRecord, DecisionRecord
-from airollout.commands.progress import Progress
-from airollout.commands.render import render_decision
-from airollout.commands.view import rollout_view
+from airollout.cli.manifest import rollout_view
+from airollout.cli.progress import Progress
+from airollout.cli.render import render_decision
+from airollout.core.analysis.sequential import EVALUE_CAP
+from airollout.core.resource.status import CheckRecord, DecisionRecord
 
 pytestmark = pytest.mark.unit
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from airollout.api.status import Phase
-from airollout.cli import main
-from airollout.commands import rollouts
-from airollout.commands.kube import ConflictError, NotFoundError, RolloutRef
+from airollout.adapters.kubernetes.rollout_objects import ConflictError, NotFoundError, RolloutRef
+from airollout.cli import rollouts
+from airollout.cli.main import main
+from airollout.core.resource.status import Phase
 
 pytestmark = pytest.mark.unit
 

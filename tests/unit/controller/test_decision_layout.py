@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes.client import ApiException
 
-from airollout.controller.decision_layout import (
+from airollout.controller.decision_retention import RetentionSweep, parse_retention
+from airollout.core.decision_log_layout import (
     NAME_ANNOTATION,
     NEWEST_ANNOTATION,
     LogPart,
@@ -21,7 +22,6 @@ from airollout.controller.decision_layout import (
     part_name,
     rollout_label_value,
 )
-from airollout.controller.decision_retention import RetentionSweep, parse_retention
 
 pytestmark = pytest.mark.unit
 

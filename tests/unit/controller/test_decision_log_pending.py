@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from airollout.api.status import PENDING_RECORDS_KEPT, AIRolloutStatus, DecisionRecord
+from airollout.adapters.kubernetes.decision_log import DecisionLogError
+from airollout.adapters.kubernetes.events import RolloutRef
 from airollout.controller import pending_records
-from airollout.controller.decision_log import DecisionLogError
-from airollout.controller.events import RolloutRef
+from airollout.core.resource.status import PENDING_RECORDS_KEPT, AIRolloutStatus, DecisionRecord
 from tests.support.controller_fakes import Calls, Harness
 
 pytestmark = pytest.mark.unit

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from airollout.judge.rules import RulesJudge
+from airollout.core.judge.rules import RulesJudge
 from tests.support.controller_fakes import Harness, rollout_body
 
 pytestmark = pytest.mark.unit

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from airollout.adapters.kubernetes.clients import connect
 from airollout.controller.app import _login
-from airollout.controller.kube import connect
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from airollout.controller.health import HealthState
-from airollout.controller.lease import (
+from airollout.core.lease import (
     Action,
     LeaseRecord,
     check_timings,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiException
 
+from airollout.adapters.traffic.router import RolloutTarget, TargetMissingError
 from airollout.controller.handlers import wants_ticks
 from airollout.controller.reconcile import RELEASE_DEADLINE_S
-from airollout.rollout.timeline import to_rfc3339
-from airollout.traffic.router import RolloutTarget, TargetMissingError
+from airollout.core.rollout.timeline import to_rfc3339
 from tests.support.controller_fakes import Harness, rollout_body
 
 pytestmark = pytest.mark.unit

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from airollout.controller.judging import LLMClients, WindowJudge
-from airollout.judge.llm import LLMSettings
-from airollout.judge.prompt import PastDecision
-from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
+from airollout.adapters.llm.openai_judge import LLMSettings
+from airollout.controller.decide import LLMClients, WindowJudge
+from airollout.core.judge.prompt import PastDecision
+from airollout.core.judge.types import Action, DecisionContext, Opinion, Verdict
 from tests.support.controller_fakes import Harness, SteadyMetrics, rollout_body
 
 pytestmark = pytest.mark.unit

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.types import AnalysisSettings, Observation
-from airollout.judge.combined import CombinedJudge
-from airollout.judge.llm import LLMJudge, LLMSettings
-from airollout.judge.policy import JudgeMode
-from airollout.judge.prompt import PastDecision
-from airollout.judge.types import Action, DecisionContext, Opinion, Verdict
+from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
+from airollout.core.analysis.types import AnalysisSettings, Observation
+from airollout.core.judge.combined import CombinedJudge
+from airollout.core.judge.policy import JudgeMode
+from airollout.core.judge.prompt import PastDecision
+from airollout.core.judge.types import Action, DecisionContext, Opinion, Verdict
 from tests.support.fake_openai import FakeOpenAI, answer
 from tests.support.verdict_builders import breach, context, llm_opinion, rules_verdict
 

@@ -8,16 +8,16 @@ import logging
 
 import pytest
 
-from airollout.api.spec import LLMSpec
-from airollout.judge.llm import (
+from airollout.adapters.llm.openai_judge import (
     LLMJudge,
     LLMSettings,
     api_key_from_env,
     parse_answer,
     retry_after_s,
 )
-from airollout.judge.policy import JudgeMode, combine
-from airollout.judge.types import Action
+from airollout.core.judge.policy import JudgeMode, combine
+from airollout.core.judge.types import Action
+from airollout.core.resource.spec import LLMSpec
 from tests.support.fake_openai import FakeOpenAI, Reply, answer, completion, error
 from tests.support.verdict_builders import breach, context, metric, rules_verdict
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airollout.judge.llm import LLMJudge, LLMSettings
-from airollout.judge.types import Action
+from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
+from airollout.core.judge.types import Action
 from tests.support.fake_openai import FakeOpenAI, answer, completion, error
 
 pytestmark = pytest.mark.unit

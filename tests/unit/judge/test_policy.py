@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airollout.analysis.types import MetricResult, Outcome
-from airollout.judge.policy import JudgeMode, combine, safety_floor, stable_breaches_too
-from airollout.judge.types import Action, Opinion, Verdict
+from airollout.core.analysis.types import MetricResult, Outcome
+from airollout.core.judge.policy import JudgeMode, combine, safety_floor, stable_breaches_too
+from airollout.core.judge.types import Action, Opinion, Verdict
 from tests.support.verdict_builders import breach, llm_opinion, metric, rules_verdict
 
 pytestmark = pytest.mark.unit

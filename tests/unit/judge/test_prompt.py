@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airollout.analysis.types import Outcome
-from airollout.judge.prompt import (
+from airollout.core.analysis.types import Outcome
+from airollout.core.judge.prompt import (
     DATA_CLOSE,
     DATA_OPEN,
     REDACTED,
@@ -17,7 +17,7 @@ from airollout.judge.prompt import (
     build_messages,
     redact,
 )
-from airollout.judge.types import Action, DecisionContext, Verdict
+from airollout.core.judge.types import Action, DecisionContext, Verdict
 from tests.support.verdict_builders import breach, context, metric, rules_verdict
 
 pytestmark = pytest.mark.unit

@@ -10,17 +10,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from airollout.analysis.types import (
+from airollout.core.analysis.types import (
     Histogram,
-    MetricKind,
     MetricResult,
     Observation,
     Outcome,
     Sample,
     TestResult,
 )
-from airollout.judge.rules import RulesJudge, metric_finding
-from airollout.judge.types import Action, DecisionContext, Verdict
+from airollout.core.judge.rules import RulesJudge, metric_finding
+from airollout.core.judge.types import Action, DecisionContext, Verdict
+from airollout.core.resource.kinds import MetricKind
 from tests.support.rules_traffic import EDGES, SETTINGS, Behaviour, window
 
 pytestmark = pytest.mark.unit

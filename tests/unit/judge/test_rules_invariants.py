@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airollout.analysis.types import Histogram, Observation, Outcome, Sample
-from airollout.judge.rules import RulesJudge
-from airollout.judge.types import Action, DecisionContext, Verdict
+from airollout.core.analysis.types import Histogram, Observation, Outcome, Sample
+from airollout.core.judge.rules import RulesJudge
+from airollout.core.judge.types import Action, DecisionContext, Verdict
 from tests.support.rules_traffic import EDGES, SETTINGS
 
 pytestmark = pytest.mark.unit

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from airollout.api.status import Condition
-from airollout.judge.types import Action, Verdict
-from airollout.rollout.actions import EmitEvent
-from airollout.rollout.conditions import SHORT_MESSAGE, short_message
-from airollout.rollout.events import WindowJudged
+from airollout.core.judge.types import Action, Verdict
+from airollout.core.resource.status import Condition
+from airollout.core.rollout.actions import EmitEvent
+from airollout.core.rollout.conditions import SHORT_MESSAGE, short_message
+from airollout.core.rollout.inputs import WindowJudged
 from tests.support.rollout_driver import Driver, of_type
 
 pytestmark = pytest.mark.unit

@@ -8,18 +8,17 @@ import re
 
 import pytest
 
-from airollout.analysis.histogram import quantile
-from airollout.analysis.types import (
+from airollout.core.analysis.histogram import quantile
+from airollout.core.analysis.types import (
     AnalysisSettings,
     Histogram,
     MetricCheck,
-    MetricKind,
     Observation,
     Sample,
 )
-from airollout.judge.policy import JudgeMode, combine
-from airollout.judge.rules import RulesJudge
-from airollout.judge.types import (
+from airollout.core.judge.policy import JudgeMode, combine
+from airollout.core.judge.rules import RulesJudge
+from airollout.core.judge.types import (
     Action,
     DecisionContext,
     Opinion,
@@ -27,6 +26,7 @@ from airollout.judge.types import (
     summary_line,
     summary_of,
 )
+from airollout.core.resource.kinds import MetricKind
 
 pytestmark = pytest.mark.unit
 

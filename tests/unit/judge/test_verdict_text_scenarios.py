@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.types import AnalysisSettings, Observation
-from airollout.api.records import decision_record
-from airollout.api.status import DecisionRecord
-from airollout.commands.render import render_decision
-from airollout.judge.rules import RulesJudge
-from airollout.judge.types import DecisionContext, Verdict
-from airollout.sim.scenario import Scenario, load_folder
-from airollout.sim.simulator import run_scenario
+from airollout.cli.render import render_decision
+from airollout.core.analysis.types import AnalysisSettings, Observation
+from airollout.core.judge.records import decision_record
+from airollout.core.judge.rules import RulesJudge
+from airollout.core.judge.types import DecisionContext, Verdict
+from airollout.core.resource.status import DecisionRecord
+from airollout_tools.sim.scenario import Scenario, load_folder
+from airollout_tools.sim.simulator import run_scenario
 
 pytestmark = pytest.mark.unit
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from airollout.api.spec import AnalysisSpec, PrometheusSpec
-from airollout.metrics.factory import provider_for
-from airollout.metrics.prometheus import PrometheusProvider
+from airollout.adapters.metrics.prometheus import PrometheusProvider
+from airollout.adapters.metrics.registry import provider_for
+from airollout.core.resource.spec import AnalysisSpec, PrometheusSpec
 
 pytestmark = pytest.mark.unit
 

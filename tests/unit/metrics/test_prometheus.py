@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.types import Histogram, MetricKind, Sample, Version
-from airollout.api.spec import MetricSpec
-from airollout.metrics.prometheus import QUERY_SECONDS, PrometheusProvider
-from airollout.metrics.provider import WindowQuery
+from airollout.adapters.metrics.prometheus import QUERY_SECONDS, PrometheusProvider
+from airollout.adapters.metrics.source import WindowQuery
+from airollout.core.analysis.types import Histogram, Sample, Version
+from airollout.core.resource.kinds import MetricKind
+from airollout.core.resource.spec import MetricSpec
 from localcluster.ports import free_loopback_ports
 
 pytestmark = pytest.mark.unit

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airollout.analysis.types import Histogram
-from airollout.metrics.results import (
+from airollout.adapters.metrics.results import (
     ResultError,
     histogram_from_cumulative,
     histogram_value,
     scalar_value,
 )
+from airollout.core.analysis.types import Histogram
 
 pytestmark = pytest.mark.unit
 

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from airollout.api.spec import AIRolloutSpec, MetricSpec
-from airollout.metrics.templates import (
+from airollout.adapters.metrics.queries import (
     TemplateError,
     check,
     prometheus_duration,
     query_errors,
     render,
 )
+from airollout.core.resource.spec import AIRolloutSpec, MetricSpec
 
 pytestmark = pytest.mark.unit
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from airollout.api.status import Condition, Phase
-from airollout.judge.types import Action
-from airollout.rollout.events import Abort, PausedChanged, Start
-from airollout.rollout.timeline import to_rfc3339
+from airollout.core.judge.types import Action
+from airollout.core.resource.status import Condition, Phase
+from airollout.core.rollout.inputs import Abort, PausedChanged, Start
+from airollout.core.rollout.timeline import to_rfc3339
 from tests.support.rollout_driver import Driver
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from airollout.api.status import Phase
-from airollout.rollout.actions import CreateJob, JobKind, SetWeight
-from airollout.rollout.events import (
+from airollout.core.resource.status import Phase
+from airollout.core.rollout.actions import CreateJob, JobKind, SetWeight
+from airollout.core.rollout.inputs import (
     Promote,
     PromotionJobFailed,
     PromotionScored,
@@ -18,7 +18,7 @@ from airollout.rollout.events import (
     SelectionFinished,
     Start,
 )
-from airollout.rollout.spec_view import PromotionThresholds
+from airollout.core.rollout.machine_spec import PromotionThresholds
 from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type
 
 pytestmark = pytest.mark.unit

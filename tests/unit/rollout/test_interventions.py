@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from airollout.api.status import Phase
-from airollout.judge.types import Action
-from airollout.rollout.actions import CreateJob, JobKind, Rollback, SetWeight, StartWindow
-from airollout.rollout.events import (
+from airollout.core.judge.types import Action
+from airollout.core.resource.status import Phase
+from airollout.core.rollout.actions import CreateJob, JobKind, Rollback, SetWeight, StartWindow
+from airollout.core.rollout.inputs import (
     Abort,
     Conflict,
     ConflictCleared,
@@ -26,7 +26,7 @@ from airollout.rollout.events import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.rollout.spec_view import HoldExpiry, OnHold, PromotionThresholds
+from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, PromotionThresholds
 from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 pytestmark = pytest.mark.unit

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from airollout.api.status import AIRolloutStatus, Phase
-from airollout.judge.types import Action
-from airollout.rollout.actions import EmitEvent, RecordDecision, StartWindow
-from airollout.rollout.events import InvalidSpec, PausedChanged, Start
+from airollout.core.judge.types import Action
+from airollout.core.resource.status import AIRolloutStatus, Phase
+from airollout.core.rollout.actions import EmitEvent, RecordDecision, StartWindow
+from airollout.core.rollout.inputs import InvalidSpec, PausedChanged, Start
 from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type
 
 pytestmark = pytest.mark.unit

@@ -15,11 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airollout.api.status import TERMINAL_PHASES, AIRolloutStatus, Phase
-from airollout.judge.types import Action
-from airollout.rollout import step
-from airollout.rollout.actions import EmitEvent, PromoteTarget, Rollback, RolloutAction, SetWeight
-from airollout.rollout.events import (
+from airollout.core.judge.types import Action
+from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus, Phase
+from airollout.core.rollout import step
+from airollout.core.rollout.actions import (
+    EmitEvent,
+    PromoteTarget,
+    Rollback,
+    RolloutAction,
+    SetWeight,
+)
+from airollout.core.rollout.inputs import (
     Abort,
     Conflict,
     ConflictCleared,
@@ -40,7 +46,7 @@ from airollout.rollout.events import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.rollout.spec_view import HoldExpiry, OnHold, PromotionThresholds, SpecView
+from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, PromotionThresholds, SpecView
 from tests.support.rollout_driver import T0, verdict
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from airollout.api.status import DecisionRecord, Phase
-from airollout.judge.types import Action
-from airollout.rollout.actions import (
+from airollout.core.judge.types import Action
+from airollout.core.resource.status import DecisionRecord, Phase
+from airollout.core.rollout.actions import (
     EmitEvent,
     JudgeWindow,
     PromoteTarget,
@@ -18,7 +18,7 @@ from airollout.rollout.actions import (
     SetWeight,
     StartWindow,
 )
-from airollout.rollout.events import (
+from airollout.core.rollout.inputs import (
     RollbackDone,
     Start,
     TargetPromoted,
@@ -26,9 +26,9 @@ from airollout.rollout.events import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.rollout.progression import DECISIONS_KEPT
-from airollout.rollout.spec_view import HoldExpiry, OnHold
-from airollout.rollout.timeline import from_rfc3339, to_rfc3339
+from airollout.core.rollout.machine_spec import HoldExpiry, OnHold
+from airollout.core.rollout.progression import DECISIONS_KEPT
+from airollout.core.rollout.timeline import from_rfc3339, to_rfc3339
 from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 pytestmark = pytest.mark.unit

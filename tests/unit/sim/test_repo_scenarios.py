@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from airollout.judge.rules import RulesJudge
-from airollout.judge.types import Action
-from airollout.sim.scenario import Scenario, load_folder
-from airollout.sim.simulator import run_scenario
+from airollout.core.judge.rules import RulesJudge
+from airollout.core.judge.types import Action
+from airollout_tools.sim.scenario import Scenario, load_folder
+from airollout_tools.sim.simulator import run_scenario
 
 pytestmark = pytest.mark.unit
 

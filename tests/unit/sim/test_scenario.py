@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from airollout.judge.types import Action
-from airollout.sim.scenario import Behaviour, ScenarioError, Target, load_folder, load_scenario
+from airollout.core.judge.types import Action
+from airollout_tools.sim.scenario import (
+    Behaviour,
+    ScenarioError,
+    Target,
+    load_folder,
+    load_scenario,
+)
 
 pytestmark = pytest.mark.unit
 

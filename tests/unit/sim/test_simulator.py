@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from airollout.analysis.types import AnalysisSettings, Observation, Sample
-from airollout.judge.types import Action, DecisionContext, Verdict
-from airollout.sim.model import SliceStart
-from airollout.sim.scenario import Scenario, parse_scenario
-from airollout.sim.simulator import (
+from airollout.core.analysis.types import AnalysisSettings, Observation, Sample
+from airollout.core.judge.types import Action, DecisionContext, Verdict
+from airollout_tools.sim.model import SliceStart
+from airollout_tools.sim.scenario import Scenario, parse_scenario
+from airollout_tools.sim.simulator import (
     ERROR_RATE_METRIC,
     LATENCY_METRIC,
     analysis_settings,

@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from airollout.sim.scenario import Scenario, parse_scenario
-from airollout.sim.workload import ReadyReplicas, Workload, WorkloadSettings
+from airollout_tools.sim.scenario import Scenario, parse_scenario
+from airollout_tools.sim.workload import ReadyReplicas, Workload, WorkloadSettings
 
 pytestmark = pytest.mark.unit
 

@@ -23,9 +23,9 @@ import pytest
 from kubernetes import client
 from prometheus_client.parser import text_string_to_metric_families
 
-from airollout.sim.cluster_shares import ClusterShares
-from airollout.sim.workload import ReadyReplicas
-from airollout.sim.workload_cli import main, register, run_workload
+from airollout_tools.sim.cluster_shares import ClusterShares
+from airollout_tools.sim.workload import ReadyReplicas
+from airollout_tools.sim.workload_cli import main, register, run_workload
 
 pytestmark = pytest.mark.unit
 
@@ -152,7 +152,7 @@ def test_command_prints_its_url_and_serves_the_clusters_split_until_terminated(
     api_server: FakeApiServer, kubeconfig: Path, tmp_path: Path
 ) -> None:
     api_server.ready = {"web": 1, "web-canary": 1}
-    command = [sys.executable, "-m", "airollout.sim.workload_cli"]
+    command = [sys.executable, "-m", "airollout_tools.sim.workload_cli"]
     options = ["--namespace", "shop", "--target", "web", "--rps", "400", "--seed", "3"]
     process = subprocess.Popen(
         [

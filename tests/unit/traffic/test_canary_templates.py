@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from airollout.api.spec import PodTemplate
-from airollout.traffic.router import RouterError
-from airollout.traffic.templates import (
+from airollout.adapters.traffic.canary_template import (
     build_template,
     container_images,
     describe_change,
     strategic_merge,
     template_hash,
 )
+from airollout.adapters.traffic.router import RouterError
+from airollout.core.resource.spec import PodTemplate
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airollout.traffic.deployments import is_available, is_scaled_to
+from airollout.adapters.kubernetes.deployments import is_available, is_scaled_to
 
 pytestmark = pytest.mark.unit
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from airollout.traffic import remembered
-from airollout.traffic.remembered import StableRecord, read_record, written_on
-from airollout.traffic.router import RouterError
+from airollout.adapters.traffic import target_annotations
+from airollout.adapters.traffic.router import RouterError
+from airollout.adapters.traffic.target_annotations import StableRecord, read_record, written_on
 
 pytestmark = pytest.mark.unit
 
@@ -29,7 +29,7 @@ def test_no_record_without_the_replica_annotation() -> None:
 
 def test_an_edited_record_is_an_error_that_says_how_to_recover() -> None:
     annotations = StableRecord("r1", 10, "abc", {}).annotations()
-    annotations[remembered.STABLE_REPLICAS] = "ten"
+    annotations[target_annotations.STABLE_REPLICAS] = "ten"
 
     with pytest.raises(RouterError, match=r"remove the airollout\.dev/ annotations"):
         read_record(_on_deployment(annotations))
@@ -37,7 +37,7 @@ def test_an_edited_record_is_an_error_that_says_how_to_recover() -> None:
 
 def test_forget_patch_removes_every_annotation_the_router_writes() -> None:
     record = StableRecord("r1", 10, "abc", {}, "def", {"spec": {}})
-    removed = remembered.forget_patch()["metadata"]["annotations"]
+    removed = target_annotations.forget_patch()["metadata"]["annotations"]
 
     assert set(record.annotations()) <= set(removed)
     assert all(value is None for value in removed.values())

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from airollout.api.spec import AIRolloutSpec
-from airollout.traffic.replicas import ReplicaRatioRouter
-from airollout.traffic.router import RolloutTarget, RouterError, TargetMissingError
+from airollout.adapters.traffic.replica_ratio import ReplicaRatioRouter
+from airollout.adapters.traffic.router import RolloutTarget, RouterError, TargetMissingError
+from airollout.core.resource.spec import AIRolloutSpec
 
 pytestmark = pytest.mark.unit
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from airollout.api.spec import Router
-from airollout.traffic.replicas import ReplicaRatioRouter
-from airollout.traffic.router import RouterError
-from airollout.traffic.routers import router_for
+from airollout.adapters.traffic.registry import router_for
+from airollout.adapters.traffic.replica_ratio import ReplicaRatioRouter
+from airollout.adapters.traffic.router import RouterError
+from airollout.core.resource.spec import Router
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airollout.traffic.split import split_replicas
+from airollout.core.rollout.replica_split import split_replicas
 
 pytestmark = pytest.mark.unit
 

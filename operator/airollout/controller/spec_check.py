@@ -1,0 +1,73 @@
+"""What the operator reads from an AIRollout object: its spec as the machine sees it, and
+the checks the operator adds to the schema's for what this build cannot do yet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from airollout.adapters.metrics.queries import query_errors
+from airollout.core.resource.spec import AIRolloutSpec, Router
+from airollout.core.resource.validation import FieldError
+from airollout.core.rollout.machine_spec import OnHold, PromotionThresholds, SpecView
+
+
+def spec_view(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> SpecView:
+    on_hold = spec.on_hold
+    promotion = spec.promotion
+    return SpecView(
+        generation=int(meta.get("generation") or 1),
+        slices=tuple(spec.traffic.slices),
+        interval_s=spec.analysis.interval_seconds,
+        warmup_s=spec.analysis.warmup_seconds,
+        on_hold=OnHold(on_hold.timeout_seconds, on_hold.then) if on_hold else None,
+        selection=spec.selection is not None,
+        promotion=(
+            PromotionThresholds(
+                promotion.thresholds.auto_promote, promotion.thresholds.manual_review
+            )
+            if promotion
+            else None
+        ),
+        paused=spec.paused,
+        name=str(meta.get("name", "")),
+        namespace=str(meta.get("namespace", "")),
+        revision=spec.revision or spec.template.image or "",
+        template_hash=template_hash(spec),
+    )
+
+
+def template_hash(spec: AIRolloutSpec) -> str:
+    """Names the canary version spec.template describes: equal templates, equal hashes."""
+    template = spec.template.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def fallback_view(raw_spec: Any, meta: Mapping[str, Any]) -> SpecView:
+    """Enough of a spec that failed validation for the machine to fail the rollout cleanly."""
+    return SpecView(
+        generation=int(meta.get("generation") or 1),
+        slices=(100,),
+        name=str(meta.get("name", "")),
+        namespace=str(meta.get("namespace", "")),
+    )
+
+
+def unsupported(spec: AIRolloutSpec, default_prometheus: str | None) -> Iterator[FieldError]:
+    """Valid by the schema, but not something this operator can carry out."""
+    if spec.traffic.router is Router.GATEWAY_API:
+        yield FieldError(
+            "spec.traffic.router", "the gatewayAPI router is not built yet; use replicas"
+        )
+    if spec.selection is not None:
+        yield FieldError("spec.selection", "test-selection Jobs are not built yet")
+    if spec.promotion is not None:
+        yield FieldError("spec.promotion", "promotion Jobs are not built yet")
+    yield from query_errors(spec.analysis.metrics)
+    if spec.analysis.metrics and spec.analysis.prometheus is None and not default_prometheus:
+        yield FieldError(
+            "spec.analysis.prometheus.address",
+            "metrics need a Prometheus: set it here or start the operator with --prometheus-url",
+        )

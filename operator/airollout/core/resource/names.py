@@ -1,0 +1,31 @@
+"""Names people and the operator agree on: the resource, its annotations and its labels."""
+
+from __future__ import annotations
+
+from airollout.core.resource.crd import GROUP, KIND, PLURAL, VERSION
+
+# `kubectl annotate air NAME airollout.dev/action=resume|promote|abort` (or the CLI's
+# resume/promote/abort) asks for an action; the operator acts on it once and removes both
+# annotations. `action-by` names who asked, for the audit trail.
+ACTION_ANNOTATION = f"{GROUP}/action"
+ACTION_BY_ANNOTATION = f"{GROUP}/action-by"
+ACTIONS = ("resume", "promote", "abort")
+
+# On what the operator creates for a rollout (its canary, its decision log): the rollout's name.
+ROLLOUT_LABEL = f"{GROUP}/rollout"
+
+API_VERSION = f"{GROUP}/{VERSION}"
+DECISION_LOG_LABEL = f"{GROUP}/decision-log"
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_ANNOTATION",
+    "ACTION_BY_ANNOTATION",
+    "API_VERSION",
+    "DECISION_LOG_LABEL",
+    "GROUP",
+    "KIND",
+    "PLURAL",
+    "ROLLOUT_LABEL",
+    "VERSION",
+]

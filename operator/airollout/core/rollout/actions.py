@@ -1,0 +1,92 @@
+"""What the controller is asked to do: the outputs of the state machine.
+
+Every action carries a deterministic key (see `keys`); the controller carries out each key
+at most once, which makes replaying a step after a crash harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from airollout.core.judge.types import Verdict
+from airollout.core.resource.status import DecisionRecord
+
+
+class JobKind(StrEnum):
+    SELECTION = "selection"
+    PROMOTION = "promotion"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateJob:
+    kind: JobKind
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetWeight:
+    weight: int  # percent of traffic to the canary
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartWindow:
+    """Open an analysis window; the judge sees what happens between `start` and `end`."""
+
+    key: str
+    start: str  # RFC 3339
+    end: str
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeWindow:
+    """The window has ended: evaluate it and answer with `WindowJudged` naming `window`."""
+
+    key: str
+    window: str  # the key StartWindow gave the window
+    start: str
+    end: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromoteTarget:
+    """Make the new template the target's own and retire the canary."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rollback:
+    """All traffic back to stable at once."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDecision:
+    """Write the verdict to the decision log; `record` is the copy the status keeps too."""
+
+    verdict: Verdict
+    key: str
+    record: DecisionRecord
+
+
+@dataclass(frozen=True, slots=True)
+class EmitEvent:
+    reason: str  # CamelCase, as Kubernetes events want it
+    message: str
+    key: str
+    warning: bool = False
+
+
+RolloutAction = (
+    CreateJob
+    | SetWeight
+    | StartWindow
+    | JudgeWindow
+    | PromoteTarget
+    | Rollback
+    | RecordDecision
+    | EmitEvent
+)

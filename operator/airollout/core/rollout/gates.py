@@ -1,0 +1,79 @@
+"""The phases before traffic moves: test selection, promotion score, approval."""
+
+from __future__ import annotations
+
+import math
+
+from airollout.core.resource.status import AIRolloutStatus, Phase
+from airollout.core.rollout.inputs import (
+    PromotionJobFailed,
+    PromotionScored,
+    RolloutEvent,
+    SelectionFailed,
+    SelectionFinished,
+)
+from airollout.core.rollout.machine_spec import PromotionThresholds
+from airollout.core.rollout.transitions import (
+    Context,
+    Step,
+    after_selection,
+    enter_slice,
+    fail,
+    moved,
+)
+
+
+def on_selecting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    match event:
+        case SelectionFinished(key=key, test_plan=plan) if key == status.awaiting:
+            chosen = status.model_copy(update={"test_plan": dict(plan), "awaiting": None})
+            return after_selection(ctx, chosen)
+        case SelectionFailed(key=key, reason=reason) if key == status.awaiting:
+            return fail(ctx, status, "SelectionFailed", f"The test-selection Job failed: {reason}")
+    return None
+
+
+def on_evaluating(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+    match event:
+        case PromotionScored(key=key, score=score) if key == status.awaiting:
+            return _judge_score(ctx, status.model_copy(update={"awaiting": None}), score)
+        case PromotionJobFailed(key=key, reason=reason) if key == status.awaiting:
+            return fail(ctx, status, "PromotionJobFailed", f"The promotion Job failed: {reason}")
+    return None
+
+
+def promotion_decision(score: float, thresholds: PromotionThresholds) -> str:
+    if score >= thresholds.auto_promote:
+        return "auto-promote"
+    if score >= thresholds.manual_review:
+        return "manual-review"
+    return "block"
+
+
+def _judge_score(ctx: Context, status: AIRolloutStatus, score: float) -> Step:
+    thresholds = ctx.spec.promotion
+    if thresholds is None:  # spec.promotion was removed while the Job ran
+        return enter_slice(ctx, status, 0, "Started", "Promotion is no longer configured.")
+    if not math.isfinite(score) or not 0.0 <= score <= 1.0:
+        return fail(
+            ctx, status, "PromotionJobFailed", f"The promotion score {score} is not in [0, 1]."
+        )
+    decision = promotion_decision(score, thresholds)
+    scored = status.model_copy(update={"promotion": {"score": score, "decision": decision}})
+    if decision == "auto-promote":
+        message = f"Promotion score {score:.3f} reaches autoPromote {thresholds.auto_promote}."
+        return enter_slice(ctx, scored, 0, "AutoPromoted", message)
+    if decision == "manual-review":
+        message = (
+            f"Promotion score {score:.3f} is in the manual review band "
+            f"[{thresholds.manual_review}, {thresholds.auto_promote}): "
+            "resume to approve, or abort."
+        )
+        waiting = moved(scored, Phase.AWAITING_APPROVAL, "ManualReview", message)
+        return waiting, (ctx.event("ManualReview", message),)
+    message = (
+        f"Promotion score {score:.3f} is below manualReview {thresholds.manual_review}: "
+        "blocked; promote to override, or abort."
+    )
+    blocked = moved(scored, Phase.BLOCKED, "PromotionBlocked", message)
+    return blocked, (ctx.event("PromotionBlocked", message),)

@@ -1,0 +1,143 @@
+"""What can happen to a rollout: the inputs of the state machine.
+
+Events that answer an action carry that action's key, so an answer to an action that is no
+longer awaited (a duplicate, or one from before a restart) is recognised and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airollout.core.judge.types import Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """A reconcile: the resource was created, or its spec has a new generation."""
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionFinished:
+    key: str
+    test_plan: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionFailed:
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionScored:
+    key: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionJobFailed:
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WindowJudged:
+    key: str  # the window's key, as given in StartWindow
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficApplied:
+    key: str  # the SetWeight key now in effect
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPromoted:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackDone:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed: windows may have ended and holds may have timed out."""
+
+
+@dataclass(frozen=True, slots=True)
+class PausedChanged:
+    paused: bool  # the new value of spec.paused
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """A person resumes a paused rollout or approves one awaiting approval."""
+
+    by: str = "a person"
+
+
+@dataclass(frozen=True, slots=True)
+class Promote:
+    """A person skips the remaining slices: 100 % now, then promote."""
+
+    by: str = "a person"
+
+
+@dataclass(frozen=True, slots=True)
+class Abort:
+    by: str = "a person"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetMissing:
+    target: str  # e.g. "Deployment checkout"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetChanged:
+    """Someone else changed the target mid-rollout: the baseline is no longer what we compare."""
+
+    detail: str  # what changed, naming the Deployment
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    other: str  # the AIRollout that already owns the target
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictCleared:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidSpec:
+    field: str  # the field path, e.g. "spec.traffic.slices[2]"
+    message: str
+
+
+RolloutEvent = (
+    Start
+    | SelectionFinished
+    | SelectionFailed
+    | PromotionScored
+    | PromotionJobFailed
+    | WindowJudged
+    | TrafficApplied
+    | TargetPromoted
+    | RollbackDone
+    | Tick
+    | PausedChanged
+    | Resume
+    | Promote
+    | Abort
+    | TargetMissing
+    | TargetChanged
+    | Conflict
+    | ConflictCleared
+    | InvalidSpec
+)

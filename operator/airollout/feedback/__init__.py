@@ -1,1 +1,0 @@
-"""Decision log, outcome labels and threshold calibration."""

@@ -1,1 +1,0 @@
-"""Artifact promotion: the confidence score the promotion Job computes."""

@@ -1,1 +1,0 @@
-"""Test selection: the logic the selection Job runs."""

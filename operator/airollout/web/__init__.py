@@ -1,1 +1,0 @@
-"""HTTP: the Argo Rollouts web-metric endpoint, health and /metrics."""
