@@ -43,11 +43,13 @@ class KubeApi:
     def status(self, path: str) -> int | None:
         return status_of(self.server + path, self.context)
 
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+    ) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self.server + path, data=data, method=method,
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            headers={"Content-Type": content_type, "Accept": "application/json"},
         )  # fmt: skip
         try:
             with urllib.request.urlopen(

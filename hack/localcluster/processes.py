@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from localcluster.layout import Layout
@@ -67,7 +67,13 @@ def _terminate_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start(layout: Layout, name: str, argv: list[str], die_with_parent: bool = False) -> Tracked:
+def start(
+    layout: Layout,
+    name: str,
+    argv: list[str],
+    die_with_parent: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Tracked:
     log_file = layout.log_file(name)
     with log_file.open("ab") as log:
         # A session of its own: Ctrl-C in the shell that ran `up` must not reach the cluster,
@@ -80,6 +86,7 @@ def start(layout: Layout, name: str, argv: list[str], die_with_parent: bool = Fa
             cwd=layout.root,
             start_new_session=True,
             preexec_fn=_terminate_with_parent if die_with_parent else None,
+            env={**os.environ, **env} if env else None,
         )
     # The start time orders the stop: file mtimes are too coarse for processes started
     # within a few milliseconds of each other.
