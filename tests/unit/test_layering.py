@@ -1,4 +1,4 @@
-"""The import-layering contract really fails when a pure package reaches for I/O."""
+"""The layering contracts really fail when a module reaches for I/O or up a layer."""
 
 from __future__ import annotations
 
@@ -55,4 +55,30 @@ def test_pure_package_importing_io_breaks_the_contract(
 
 def test_controller_may_import_kubernetes(tmp_path: Path) -> None:
     result = _lint_imports_on_copy(tmp_path, "airollout.controller.probe", "import kubernetes\n")
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "imported"),
+    [
+        ("airollout.adapters.probe", "airollout.controller.reconcile"),
+        ("airollout.controller.probe", "airollout.cli.main"),
+        ("airollout.core.resource.probe", "airollout.core.judge.types"),
+        ("airollout.core.analysis.probe", "airollout.core.rollout.machine"),
+        ("airollout.controller.probe", "airollout_tools.sim.simulator"),
+    ],
+)
+def test_importing_upward_or_the_tools_breaks_a_layer(
+    tmp_path: Path, module: str, imported: str
+) -> None:
+    result = _lint_imports_on_copy(tmp_path, module, f"import {imported}\n")
+    assert result.returncode != 0, result.stdout
+    assert "BROKEN" in result.stdout
+    assert module in result.stdout
+    assert imported.rsplit(".", 1)[0] in result.stdout
+
+
+def test_a_layer_may_import_the_layers_below(tmp_path: Path) -> None:
+    source = "import airollout.adapters.traffic.registry\nimport airollout.core.rollout.machine\n"
+    result = _lint_imports_on_copy(tmp_path, "airollout.controller.probe", source)
     assert result.returncode == 0, result.stdout
