@@ -120,6 +120,10 @@ class Runner:
         listed = self.context.api.ok("GET", self.path)
         for pod in listed["items"]:
             self._seen(pod)
+        # A pod deleted while no watch was open: its DELETED event was never seen.
+        present = {pod["metadata"]["uid"] for pod in listed["items"]}
+        for uid in set(self.workers) - present:
+            self.workers.pop(uid).request_stop(0)
         return str(listed["metadata"]["resourceVersion"])
 
     def _event(self, event: dict[str, Any]) -> None:
