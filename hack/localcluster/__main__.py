@@ -20,7 +20,8 @@ def _log(message: str) -> None:
 def _up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     _log(f"starting in {args.state_dir} with binaries from {args.bin_dir} ...")
-    info = up(args.state_dir, args.bin_dir, timeout=args.timeout, node_count=args.nodes)
+    info = up(args.state_dir, args.bin_dir, timeout=args.timeout, node_count=args.nodes,
+              pod_runner=args.pod_runner)  # fmt: skip
     _log(f"ready in {time.monotonic() - started:.1f}s: apiserver {info.apiserver_url}, "
          f"Prometheus {info.prometheus_url}, logs in {info.state_dir / 'logs'}")  # fmt: skip
     sys.stdout.write(info.exports())
@@ -44,6 +45,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--bin-dir", type=Path, default=bin_dir_from_env())
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS)
     parser.add_argument("--nodes", type=int, default=1, help="how many kwok nodes")
+    parser.add_argument("--pod-runner", action="store_true",
+                        help="add a Node whose pods run as host processes")  # fmt: skip
     return parser.parse_args(argv)
 
 

@@ -241,6 +241,7 @@ def up(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     node_count: int = 1,
     die_with_parent: bool = False,
+    pod_runner: bool = False,
 ) -> ClusterInfo:
     """Start a cluster in `state_dir` and return once it is ready to use.
 
@@ -249,6 +250,7 @@ def up(
     Prometheus is ready. On failure every process started is stopped and the logs are kept.
     With `die_with_parent` the processes get SIGTERM when the calling process dies, so a
     killed test session leaves no cluster behind; `hack/cluster.sh up` must not set it.
+    With `pod_runner` a Node whose pods really run joins it (localcluster.podrunner).
     """
     layout = Layout(state_dir.resolve())
     _check_binaries(bin_dir)
@@ -257,6 +259,10 @@ def up(
     startup = _Startup(layout, timeout, die_with_parent)
     try:
         info = _start(startup, bin_dir, node_count)
+        if pod_runner:
+            from localcluster.podrunner import start_pod_runner  # it imports this module
+
+            start_pod_runner(info, die_with_parent=die_with_parent)
     except BaseException as error:
         processes.stop_all(processes.read_tracked(layout))
         if isinstance(error, RuntimeError) and not isinstance(error, ClusterError):
