@@ -2,13 +2,15 @@
 # Builds, or reuses from a per-machine cache, every binary the local cluster runs:
 # kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (from k8s.io/kubernetes),
 # etcd, kwok and helm (from their Go modules), plus Prometheus and openssl from Debian.
-# act and actionlint (Go modules too) run and check the GitHub Action (action.yml).
+# act and actionlint (Go modules too) run and check the GitHub Action (action.yml). The Argo
+# Rollouts controller (its Go module) runs Rollouts whose analysis asks AIRollout's judge.
 #
 # Each binary is cached as $AIROLLOUT_CACHE_DIR/bin/<name>-<version>, so a second run builds
 # nothing and a version bump rebuilds only that tool; bin/current/<name> links to the versions
 # this checkout pins and is what hack/cluster.sh puts on PATH.
 #
-# Usage: hack/build-tools.sh [kube|etcd|kwok|helm|prometheus|openssl|act|actionlint|llm-server ...]
+# Usage: hack/build-tools.sh [kube|etcd|kwok|helm|prometheus|openssl|act|actionlint|
+#                             argo-rollouts|llm-server ...]
 #        (default: all)
 set -euo pipefail
 
@@ -129,6 +131,55 @@ build_etcd() {
     link_current etcd "../etcd-$version"
 }
 
+# Upstream binds its metrics and healthz servers to every interface, with no flag to change
+# it. The build uses a copy of the module with that one constant set to loopback, through an
+# alternate go.mod that replaces the module with the copy (the checked-in one stays as is).
+patched_source() { # <wrapper dir> <module> <stage>: writes <stage>/src and <stage>/build.mod
+    local wrapper=$1 module=$2 stage=$3 source
+    go -C "$wrapper" mod download "$module"
+    source="$(go -C "$wrapper" list -m -f '{{.Dir}}' "$module")"
+    cp -R "$source" "$stage/src"
+    chmod -R u+w "$stage/src"
+    local controller="$stage/src/controller/controller.go"
+    grep -q '"0.0.0.0:%d"' "$controller" || die "no listen address constant in $controller"
+    sed -i 's/"0\.0\.0\.0:%d"/"127.0.0.1:%d"/' "$controller"
+    { cat "$wrapper/go.mod"; printf '\nreplace %s => %s\n' "$module" "$stage/src"; } \
+        >"$stage/build.mod"
+    cp "$wrapper/go.sum" "$stage/build.sum"
+}
+
+# Argo Rollouts' controller is a main package of a module with replace directives, so the
+# wrapper module names it in a tool directive and builds it by package path. Its five CRDs
+# are copied beside the binary, so a test session needs no Go module cache.
+build_argo_rollouts() {
+    local version module=github.com/argoproj/argo-rollouts
+    version="$(module_version "$HACK_DIR/tools/argo-rollouts/go.mod" "$module")"
+    [[ -n $version ]] || die "no $module version in hack/tools/argo-rollouts/go.mod"
+    local binary="$BIN_DIR/argo-rollouts-$version" crds="$BIN_DIR/argo-rollouts-crds-$version"
+    if [[ -x $binary && -d $crds ]]; then
+        log "reused argo-rollouts $version"
+    else
+        require_go
+        local stage wrapper="$HACK_DIR/tools/argo-rollouts"
+        new_stage
+        stage=$STAGE
+        patched_source "$wrapper" "$module" "$stage"
+        timed_build "argo-rollouts $version" env -C "$wrapper" CGO_ENABLED=0 \
+            go build -trimpath -modfile "$stage/build.mod" -o "$stage/argo-rollouts" \
+            -ldflags "-s -w -X $module/utils/version.version=${version#v}" \
+            "$module/cmd/rollouts-controller"
+        mkdir "$stage/crds"
+        cp "$stage"/src/manifests/crds/*-crd.yaml "$stage/crds/"
+        [[ $(find "$stage/crds" -name '*-crd.yaml' | wc -l) -eq 5 ]] ||
+            die "expected five CRDs in $module/manifests/crds"
+        rm -rf "$crds"
+        mv "$stage/crds" "$crds"
+        mv "$stage/argo-rollouts" "$binary"
+    fi
+    link_current argo-rollouts "../argo-rollouts-$version"
+    link_current argo-rollouts-crds "../argo-rollouts-crds-$version"
+}
+
 # kwok, helm, act and actionlint have no replace directives, so 'go install module@version'
 # builds them.
 go_install() { # <name> <version> <package> <ldflags>
@@ -195,7 +246,7 @@ install_openssl() {
 main() {
     local tools=("$@")
     [[ ${#tools[@]} -gt 0 ]] ||
-        tools=(openssl prometheus etcd kwok helm kube act actionlint llm-server)
+        tools=(openssl prometheus etcd kwok helm kube act actionlint argo-rollouts llm-server)
     mkdir -p "$CURRENT_DIR"
     # Two runs at once (make and a pytest session) wait for each other instead of racing.
     exec 9>"$CACHE_DIR/build.lock"
@@ -209,10 +260,12 @@ main() {
             helm) build_helm ;;
             act) build_act ;;
             actionlint) build_actionlint ;;
+            argo-rollouts) build_argo_rollouts ;;
             prometheus) install_prometheus ;;
             openssl) install_openssl ;;
             llm-server) "$HACK_DIR/build-llm-server.sh" >/dev/null ;; # for the LLM e2e test
-            *) die "unknown tool '$tool' (kube etcd kwok helm prometheus openssl act actionlint llm-server)" ;;
+            *) die "unknown tool '$tool' (kube etcd kwok helm prometheus openssl act actionlint" \
+                "argo-rollouts llm-server)" ;;
         esac
     done
     log "tools ready in $CURRENT_DIR ($((SECONDS - total))s)"
