@@ -285,3 +285,45 @@ def test_a_pod_without_the_toleration_never_lands_on_the_runners_node(
     pod = core.read_namespaced_pod("intruder", namespace)
     assert pod.spec.node_name is None
     assert pod.status.phase == "Pending"
+
+
+def test_init_containers_run_in_order_before_the_container_sharing_an_empty_dir(
+    runner: PodRunner, kube_api: client.ApiClient, namespace: str, eventually: Any
+) -> None:
+    mounts = [{"name": "shared", "mountPath": "/shared"}]
+    append = 'echo {} >> "$AIROLLOUT_VOLUME_SHARED/order"'
+    inits = [
+        {**_container(["sh", "-c", append.format(step)], volumeMounts=mounts), "name": step}
+        for step in ("first", "second")
+    ]
+    report = 'cat "$AIROLLOUT_VOLUME_SHARED/order" > "$AIROLLOUT_TERMINATION_MESSAGE_PATH"'
+    main = _container(["sh", "-c", report], volumeMounts=mounts)
+    pod = {"initContainers": inits, "volumes": [{"name": "shared", "emptyDir": {}}]}
+
+    job = _job("inits", [main], pod=pod)
+
+    assert _run_job(kube_api, namespace, job, eventually).type == "Complete"
+
+    (done,) = _pods(kube_api, namespace, "inits")
+    assert _terminated(done).message == "first\nsecond\n"
+    assert [s.state.terminated.exit_code for s in done.status.init_container_statuses] == [0, 0]
+
+
+def test_on_failure_restarts_the_container_in_the_same_pod_until_it_succeeds(
+    runner: PodRunner, kube_api: client.ApiClient, namespace: str, eventually: Any
+) -> None:
+    # The emptyDir outlives a container's restart: the second run finds the first's mark.
+    mark = '"$AIROLLOUT_VOLUME_STATE/tried"'
+    script = f"test -e {mark} && exit 0; touch {mark}; exit 1"
+    main = _container(["sh", "-c", script], volumeMounts=[{"name": "state", "mountPath": "/s"}])
+    pod = {"restartPolicy": "OnFailure", "volumes": [{"name": "state", "emptyDir": {}}]}
+    job = _job("retry", [main], backoffLimit=2, pod=pod)
+
+    assert _run_job(kube_api, namespace, job, eventually).type == "Complete"
+
+    (done,) = _pods(kube_api, namespace, "retry")
+    (status,) = done.status.container_statuses
+    assert done.status.phase == "Succeeded"
+    assert status.restart_count == 1
+    assert status.last_state.terminated.exit_code == 1
+    assert status.state.terminated.exit_code == 0
