@@ -102,7 +102,7 @@ _MOST_SEVERE_FIRST = (Action.ROLLBACK, Action.HOLD, Action.PROCEED)
 _CAPITALISED = {action: action.value.capitalize() for action in Action}
 
 
-def combine(findings: Sequence[Finding]) -> Action:
+def worst_of(findings: Sequence[Finding]) -> Action:
     """The most severe action any metric calls for; with no metric at all, hold."""
     called_for = {finding.action for finding in findings}
     for action in _MOST_SEVERE_FIRST:
@@ -146,7 +146,7 @@ class RulesJudge:
             settings, state, context.slice_index, window, context.promotes
         )
         findings = [metric_finding(metric, settings) for metric in metrics]
-        action = combine(findings)
+        action = worst_of(findings)
         text = reasoning(action, findings, context)
         opinion = Opinion(judge="rules", action=action, reasoning=text)
         brief = deciding_points(action, findings, metrics, settings)
