@@ -11,14 +11,14 @@ from airollout.core.resource.status import AIRolloutStatus
 from airollout.core.rollout import step
 from airollout.core.rollout.actions import RolloutAction
 from airollout.core.rollout.inputs import RolloutEvent, Start, Tick, TrafficApplied, WindowJudged
-from airollout.core.rollout.machine_spec import OnHold, SpecView
+from airollout.core.rollout.machine_spec import MachineSpec, OnHold
 from airollout.core.rollout.timeline import from_rfc3339
 
 T = TypeVar("T")
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
-PLAIN_SPEC = SpecView(
+PLAIN_SPEC = MachineSpec(
     generation=1,
     slices=(10, 25, 50, 100),
     interval_s=60.0,
@@ -33,7 +33,7 @@ def verdict(action: Action, reasoning: str = "because the test says so") -> Verd
 
 @dataclass
 class Driver:
-    spec: SpecView = PLAIN_SPEC
+    spec: MachineSpec = PLAIN_SPEC
     status: AIRolloutStatus = field(default_factory=AIRolloutStatus)
     now: datetime = T0
     emitted: list[RolloutAction] = field(default_factory=list)

@@ -9,12 +9,12 @@ from typing import Any
 
 from airollout.adapters.kubernetes.events import RolloutRef
 from airollout.adapters.traffic.router import RolloutTarget
-from airollout.controller.spec_check import fallback_view, spec_view, unsupported
+from airollout.controller.spec_check import fallback_machine_spec, machine_spec_of, unsupported
 from airollout.core.resource.names import ACTION_ANNOTATION, ACTION_BY_ANNOTATION
 from airollout.core.resource.spec import AIRolloutSpec, PodTemplate, Router, TargetRef
 from airollout.core.resource.status import AIRolloutStatus
 from airollout.core.resource.validation import FieldError, SpecError, parse_spec
-from airollout.core.rollout.machine_spec import SpecView
+from airollout.core.rollout.machine_spec import MachineSpec
 from airollout.core.rollout.timeline import from_rfc3339
 
 
@@ -25,7 +25,7 @@ class LoadedRollout:
     raw_spec: Mapping[str, Any]
     spec: AIRolloutSpec | None  # None when the spec is invalid: see `errors`
     errors: tuple[FieldError, ...]
-    view: SpecView
+    view: MachineSpec
     status: AIRolloutStatus
     resource_version: str
 
@@ -83,7 +83,9 @@ def load(body: Mapping[str, Any], default_prometheus: str | None) -> LoadedRollo
         errors = tuple(unsupported(spec, default_prometheus))
     except SpecError as error:
         spec, errors = None, tuple(error.errors)
-    view = spec_view(spec, meta) if spec is not None else fallback_view(raw_spec, meta)
+    view = (
+        machine_spec_of(spec, meta) if spec is not None else fallback_machine_spec(raw_spec, meta)
+    )
     return LoadedRollout(
         ref=ref,
         meta=meta,

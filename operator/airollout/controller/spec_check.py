@@ -11,13 +11,13 @@ from typing import Any
 from airollout.adapters.metrics.queries import query_errors
 from airollout.core.resource.spec import AIRolloutSpec, Router
 from airollout.core.resource.validation import FieldError
-from airollout.core.rollout.machine_spec import OnHold, PromotionThresholds, SpecView
+from airollout.core.rollout.machine_spec import MachineSpec, OnHold, ScoreThresholds
 
 
-def spec_view(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> SpecView:
+def machine_spec_of(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> MachineSpec:
     on_hold = spec.on_hold
     promotion = spec.promotion
-    return SpecView(
+    return MachineSpec(
         generation=int(meta.get("generation") or 1),
         slices=tuple(spec.traffic.slices),
         interval_s=spec.analysis.interval_seconds,
@@ -25,9 +25,7 @@ def spec_view(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> SpecView:
         on_hold=OnHold(on_hold.timeout_seconds, on_hold.then) if on_hold else None,
         selection=spec.selection is not None,
         promotion=(
-            PromotionThresholds(
-                promotion.thresholds.auto_promote, promotion.thresholds.manual_review
-            )
+            ScoreThresholds(promotion.thresholds.auto_promote, promotion.thresholds.manual_review)
             if promotion
             else None
         ),
@@ -45,9 +43,9 @@ def template_hash(spec: AIRolloutSpec) -> str:
     return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def fallback_view(raw_spec: Any, meta: Mapping[str, Any]) -> SpecView:
+def fallback_machine_spec(raw_spec: Any, meta: Mapping[str, Any]) -> MachineSpec:
     """Enough of a spec that failed validation for the machine to fail the rollout cleanly."""
-    return SpecView(
+    return MachineSpec(
         generation=int(meta.get("generation") or 1),
         slices=(100,),
         name=str(meta.get("name", "")),

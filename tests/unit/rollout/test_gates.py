@@ -18,13 +18,13 @@ from airollout.core.rollout.inputs import (
     SelectionFinished,
     Start,
 )
-from airollout.core.rollout.machine_spec import PromotionThresholds
+from airollout.core.rollout.machine_spec import ScoreThresholds
 from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type
 
 pytestmark = pytest.mark.unit
 
 GATED = replace(
-    PLAIN_SPEC, selection=True, promotion=PromotionThresholds(auto_promote=0.9, manual_review=0.7)
+    PLAIN_SPEC, selection=True, promotion=ScoreThresholds(auto_promote=0.9, manual_review=0.7)
 )
 
 

@@ -26,7 +26,7 @@ from airollout.core.rollout.inputs import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, PromotionThresholds
+from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, ScoreThresholds
 from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 pytestmark = pytest.mark.unit
@@ -91,7 +91,7 @@ def test_a_job_result_while_paused_is_asked_for_again_under_the_same_key() -> No
 
 
 def test_resuming_a_paused_approval_waits_for_approval_again() -> None:
-    driver = Driver(spec=replace(PLAIN_SPEC, promotion=PromotionThresholds(0.9, 0.7)))
+    driver = Driver(spec=replace(PLAIN_SPEC, promotion=ScoreThresholds(0.9, 0.7)))
     driver.send(Start())
     driver.send(PromotionScored("g1-promotion", 0.8))
     driver.send(PausedChanged(paused=True))

@@ -46,7 +46,7 @@ from airollout.core.rollout.inputs import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, PromotionThresholds, SpecView
+from airollout.core.rollout.machine_spec import HoldExpiry, MachineSpec, OnHold, ScoreThresholds
 from tests.support.rollout_driver import T0, verdict
 
 pytestmark = pytest.mark.unit
@@ -55,12 +55,12 @@ SETTINGS = settings(max_examples=150, deadline=None)
 
 
 @st.composite
-def specs(draw: st.DrawFn) -> SpecView:
+def specs(draw: st.DrawFn) -> MachineSpec:
     on_hold = draw(
         st.none() | st.builds(OnHold, st.sampled_from([60.0, 600.0]), st.sampled_from(HoldExpiry))
     )
-    promotion = draw(st.none() | st.just(PromotionThresholds(auto_promote=0.9, manual_review=0.7)))
-    return SpecView(
+    promotion = draw(st.none() | st.just(ScoreThresholds(auto_promote=0.9, manual_review=0.7)))
+    return MachineSpec(
         generation=draw(st.integers(1, 3)),
         slices=draw(st.sampled_from([(10, 25, 50, 100), (5, 100), (100,), (20, 40, 60, 80)])),
         interval_s=60.0,
@@ -158,14 +158,14 @@ def resolve(status: AIRolloutStatus, move: tuple[object, ...]) -> tuple[RolloutE
 class Run:
     """Every step of one sequence: the status before, the event, the status after, actions."""
 
-    spec: SpecView
+    spec: MachineSpec
     steps: list[
         tuple[AIRolloutStatus, RolloutEvent, AIRolloutStatus, tuple[RolloutAction, ...]]
     ] = field(default_factory=list)
     final: AIRolloutStatus = field(default_factory=AIRolloutStatus)
 
 
-def run(spec: SpecView, moves: list[tuple[object, ...]]) -> Run:
+def run(spec: MachineSpec, moves: list[tuple[object, ...]]) -> Run:
     result = Run(spec=spec)
     status, now = AIRolloutStatus(), T0
     for move in moves:
@@ -184,7 +184,7 @@ sequences = st.lists(MOVES, min_size=1, max_size=40)
 @SETTINGS
 @given(specs(), sequences)
 def test_terminal_phases_are_absorbing_and_act_no_more(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     for before, _event, after, actions in run(spec, moves).steps:
         if before.phase in TERMINAL_PHASES:
@@ -195,7 +195,7 @@ def test_terminal_phases_are_absorbing_and_act_no_more(
 @SETTINGS
 @given(specs(), sequences)
 def test_weight_never_rises_after_a_rollback(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     rolled_back = False
     for _before, _event, after, actions in run(spec, moves).steps:
@@ -214,7 +214,7 @@ def raises_exposure(
     return higher or promoting
 
 
-def starts_traffic(before: AIRolloutStatus, spec: SpecView) -> bool:
+def starts_traffic(before: AIRolloutStatus, spec: MachineSpec) -> bool:
     """The first slice is reached from the gates, not from a verdict."""
     return before.weight == 0 and spec.slices[0] < 100
 
@@ -222,7 +222,7 @@ def starts_traffic(before: AIRolloutStatus, spec: SpecView) -> bool:
 @SETTINGS
 @given(specs(), sequences)
 def test_only_proceed_or_a_person_promote_raises_the_weight(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     for before, event, after, actions in run(spec, moves).steps:
         if not raises_exposure(before, after, actions) or starts_traffic(before, spec):
@@ -235,7 +235,7 @@ def test_only_proceed_or_a_person_promote_raises_the_weight(
 @SETTINGS
 @given(specs(), sequences)
 def test_hold_and_rollback_verdicts_never_move_traffic_up(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     for before, event, after, actions in run(spec, moves).steps:
         if isinstance(event, WindowJudged) and event.verdict.action is not Action.PROCEED:
@@ -246,7 +246,7 @@ def test_hold_and_rollback_verdicts_never_move_traffic_up(
 @SETTINGS
 @given(specs(), sequences)
 def test_every_action_is_keyed_and_a_key_always_names_the_same_action(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     seen: dict[str, RolloutAction] = {}
     for _before, _event, _after, actions in run(spec, moves).steps:
@@ -259,7 +259,7 @@ def test_every_action_is_keyed_and_a_key_always_names_the_same_action(
 @SETTINGS
 @given(specs(), sequences)
 def test_the_same_event_delivered_twice_acts_once(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     result = run(spec, moves)
     now = T0
@@ -284,7 +284,7 @@ ANSWERS = (
 @SETTINGS
 @given(specs(), sequences, st.data())
 def test_replaying_a_prefix_of_answers_produces_no_new_action_keys(
-    spec: SpecView, moves: list[tuple[object, ...]], data: st.DataObject
+    spec: MachineSpec, moves: list[tuple[object, ...]], data: st.DataObject
 ) -> None:
     """After a crash the controller may hear old answers again: they must add no new work."""
     result = run(spec, moves)
@@ -301,7 +301,7 @@ def test_replaying_a_prefix_of_answers_produces_no_new_action_keys(
 @SETTINGS
 @given(specs(), sequences)
 def test_status_round_trips_through_json_by_alias(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     for _before, _event, after, _actions in run(spec, moves).steps:
         wire = after.model_dump_json(by_alias=True)
@@ -312,6 +312,6 @@ def test_status_round_trips_through_json_by_alias(
 @settings(max_examples=40, deadline=None)
 @given(specs(), sequences)
 def test_the_same_events_give_the_same_statuses_and_actions(
-    spec: SpecView, moves: list[tuple[object, ...]]
+    spec: MachineSpec, moves: list[tuple[object, ...]]
 ) -> None:
     assert run(spec, moves).steps == run(spec, moves).steps

@@ -1,6 +1,6 @@
 """The rollout step state machine: pure functions from (status, event) to (status, actions)."""
 
 from airollout.core.rollout.machine import step
-from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, PromotionThresholds, SpecView
+from airollout.core.rollout.machine_spec import HoldExpiry, MachineSpec, OnHold, ScoreThresholds
 
-__all__ = ["HoldExpiry", "OnHold", "PromotionThresholds", "SpecView", "step"]
+__all__ = ["HoldExpiry", "MachineSpec", "OnHold", "ScoreThresholds", "step"]

@@ -12,7 +12,7 @@ from airollout.core.rollout.inputs import (
     SelectionFailed,
     SelectionFinished,
 )
-from airollout.core.rollout.machine_spec import PromotionThresholds
+from airollout.core.rollout.machine_spec import ScoreThresholds
 from airollout.core.rollout.transitions import (
     Context,
     Step,
@@ -42,7 +42,7 @@ def on_evaluating(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) ->
     return None
 
 
-def promotion_decision(score: float, thresholds: PromotionThresholds) -> str:
+def promotion_decision(score: float, thresholds: ScoreThresholds) -> str:
     if score >= thresholds.auto_promote:
         return "auto-promote"
     if score >= thresholds.manual_review:

@@ -23,7 +23,7 @@ from airollout.core.rollout.inputs import (
     TrafficApplied,
 )
 from airollout.core.rollout.interventions import INTERVENTIONS, on_intervention
-from airollout.core.rollout.machine_spec import SpecView
+from airollout.core.rollout.machine_spec import MachineSpec
 from airollout.core.rollout.progression import (
     awaits_traffic,
     on_progressing,
@@ -36,7 +36,7 @@ PhaseHandler = Callable[[Context, AIRolloutStatus, RolloutEvent], Step | None]
 
 
 def step(
-    spec: SpecView, status: AIRolloutStatus, event: RolloutEvent, now: datetime
+    spec: MachineSpec, status: AIRolloutStatus, event: RolloutEvent, now: datetime
 ) -> tuple[AIRolloutStatus, tuple[RolloutAction, ...]]:
     ctx = Context(spec=spec, now=now)
     outcome = _decide(ctx, status, event)

@@ -1,6 +1,6 @@
 """What the state machine reads from the spec, and nothing more.
 
-The controller builds a `SpecView` from the full resource, so the machine stays independent
+The controller builds a `MachineSpec` from the full resource, so the machine stays independent
 of how the spec models are laid out and is easy to drive from tests.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from airollout.core.resource.spec import HoldExpiry
 
-__all__ = ["HoldExpiry", "OnHold", "PromotionThresholds", "SpecView"]
+__all__ = ["HoldExpiry", "MachineSpec", "OnHold", "ScoreThresholds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,7 @@ class OnHold:
 
 
 @dataclass(frozen=True, slots=True)
-class PromotionThresholds:
+class ScoreThresholds:
     """Scores at or above `auto_promote` go ahead; below `manual_review` they are blocked."""
 
     auto_promote: float
@@ -28,14 +28,14 @@ class PromotionThresholds:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecView:
+class MachineSpec:
     generation: int
     slices: tuple[int, ...]  # traffic weights in percent, increasing, normally ending at 100
     interval_s: float = 120.0  # length of one analysis window
     warmup_s: float = 30.0  # ignored after each traffic change before a window opens
     on_hold: OnHold | None = None  # None: a hold waits for a person however long it takes
     selection: bool = False  # a test-selection Job runs before any traffic moves
-    promotion: PromotionThresholds | None = None  # a promotion-score Job runs if set
+    promotion: ScoreThresholds | None = None  # a promotion-score Job runs if set
     paused: bool = False
     template_hash: str = ""  # of spec.template: a new one is a new canary version
     # Only for the audit trail: which rollout and change a decision record belongs to.

@@ -14,7 +14,7 @@ from airollout.core.rollout.inputs import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, SpecView
+from airollout.core.rollout.machine_spec import HoldExpiry, MachineSpec, OnHold
 from airollout.core.rollout.timeline import from_rfc3339, seconds_since, to_rfc3339
 from airollout.core.rollout.transitions import (
     Context,
@@ -103,7 +103,7 @@ def _on_tick(ctx: Context, status: AIRolloutStatus) -> Step | None:
 
 
 def decision_context(
-    spec: SpecView, status: AIRolloutStatus, elapsed_s: float = 0.0
+    spec: MachineSpec, status: AIRolloutStatus, elapsed_s: float = 0.0
 ) -> DecisionContext:
     """Where the rollout stands for the window now judged: what the judge and record see."""
     return DecisionContext(
@@ -118,7 +118,7 @@ def decision_context(
     )
 
 
-def _next_slice_promotes(spec: SpecView, status: AIRolloutStatus) -> bool:
+def _next_slice_promotes(spec: MachineSpec, status: AIRolloutStatus) -> bool:
     """A proceed here promotes: the next slice is the last, which is never judged."""
     following = (status.slice or 0) + 1
     return following >= len(spec.slices) or spec.slices[following] >= 100

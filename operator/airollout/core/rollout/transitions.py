@@ -21,7 +21,7 @@ from airollout.core.rollout.actions import (
     SetWeight,
     StartWindow,
 )
-from airollout.core.rollout.machine_spec import SpecView
+from airollout.core.rollout.machine_spec import MachineSpec
 from airollout.core.rollout.timeline import from_rfc3339, later, to_rfc3339
 
 Step = tuple[AIRolloutStatus, tuple[RolloutAction, ...]]
@@ -29,7 +29,7 @@ Step = tuple[AIRolloutStatus, tuple[RolloutAction, ...]]
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    spec: SpecView
+    spec: MachineSpec
     now: datetime
 
     @property
