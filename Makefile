@@ -30,7 +30,7 @@ compile: $(VENV)/.installed ## rebuild the compiled decision core (make install 
 	hack/compile.sh
 	@touch $(VENV)/.compiled
 
-tools: ## build or reuse the control plane, kwok, helm, act, actionlint, the LLM test server, Prometheus (cached by version)
+tools: ## build or reuse the control plane, kwok, helm, act, actionlint, Argo Rollouts, the LLM test server, Prometheus (cached by version)
 	hack/build-tools.sh
 
 lint: install ## ruff, mypy (strict on pure packages) and the import-layering contract
