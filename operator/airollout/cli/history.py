@@ -14,8 +14,9 @@ from collections.abc import Sequence
 import urllib3
 from kubernetes import client
 
+from airollout.adapters.kubernetes.clients import cli_client
 from airollout.adapters.kubernetes.decision_log import DecisionLog
-from airollout.adapters.kubernetes.rollout_objects import CommandError, api_error_line, connect
+from airollout.adapters.kubernetes.rollout_objects import CommandError, api_error_line
 from airollout.core.decision_log_layout import LoggedRecord
 
 SUMMARY_WIDTH = 72
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def show_history(args: argparse.Namespace) -> int:
     try:
-        api, context_namespace = connect(args.kubeconfig, args.context)
+        api, context_namespace = cli_client(args.kubeconfig, args.context)
         namespace = args.namespace or context_namespace
         records = _read(api, namespace, args.name)
     except CommandError as error:

@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from airollout.adapters.kubernetes.clients import cli_client
 from airollout.adapters.kubernetes.rollout_objects import (
     CommandError,
-    ConflictError,
+    RolloutConflictError,
     RolloutRef,
     Rollouts,
-    connect,
 )
 from airollout.cli.github import append_step_summary, watch_outputs, write_step_outputs
 from airollout.cli.manifest import RolloutView, rollout_view
@@ -106,7 +106,7 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def _open(args: argparse.Namespace) -> tuple[Rollouts, RolloutRef]:
-    api, context_namespace = connect(args.kubeconfig, args.context)
+    api, context_namespace = cli_client(args.kubeconfig, args.context)
     return Rollouts(api), RolloutRef(args.namespace or context_namespace, args.name)
 
 
@@ -152,7 +152,7 @@ def _patch_unless_over(
         ]
         try:
             rollouts.merge_patch(ref, patch)
-        except ConflictError:
+        except RolloutConflictError:
             continue
         return view
     raise CommandError(f"{KIND} {ref} kept changing while we tried to patch it; try again")

@@ -17,7 +17,7 @@ import kopf
 from kubernetes import client
 from prometheus_client import start_http_server
 
-from airollout.adapters.kubernetes.clients import KubeClients, connect
+from airollout.adapters.kubernetes.clients import KubeClients, operator_clients
 from airollout.adapters.kubernetes.decision_log import DecisionLog
 from airollout.adapters.kubernetes.events import EventRecorder
 from airollout.adapters.metrics.registry import provider_for
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"airollout operator: {error}", file=sys.stderr)
         return 2
-    clients = connect(args.kubeconfig, args.context, connections=args.workers)
+    clients = operator_clients(args.kubeconfig, args.context, connections=args.workers)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
     reconciler = build_reconciler(clients, prometheus_url)
     sweep = RetentionSweep(

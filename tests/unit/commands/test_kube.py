@@ -13,6 +13,8 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from airollout.adapters.kubernetes import rollout_objects
+from airollout.adapters.kubernetes.clients import cli_client
 from airollout.adapters.kubernetes.rollout_objects import (
     CommandError,
     RolloutRef,
@@ -20,9 +22,7 @@ from airollout.adapters.kubernetes.rollout_objects import (
     WatchExpiredError,
     WatchInterruptedError,
     api_error_line,
-    connect,
 )
-from airollout.adapters.kubernetes import rollout_objects
 
 pytestmark = pytest.mark.unit
 
@@ -52,7 +52,7 @@ def kubeconfig(path: Path, namespaces: dict[str, str | None], current: str) -> P
 def test_the_namespace_is_the_current_contexts(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path / "config", {"shop": "shop", "bare": None}, current="shop")
 
-    _, namespace = connect(str(path), None)
+    _, namespace = cli_client(str(path), None)
 
     assert namespace == "shop"
 
@@ -60,7 +60,7 @@ def test_the_namespace_is_the_current_contexts(tmp_path: Path) -> None:
 def test_a_context_without_a_namespace_means_default(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path / "config", {"shop": "shop", "bare": None}, current="shop")
 
-    _, namespace = connect(str(path), "bare")
+    _, namespace = cli_client(str(path), "bare")
 
     assert namespace == "default"
 
@@ -69,12 +69,12 @@ def test_an_unknown_context_is_a_command_error(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path / "config", {"shop": "shop"}, current="shop")
 
     with pytest.raises(CommandError, match="'nope' is not in the kubeconfig"):
-        connect(str(path), "nope")
+        cli_client(str(path), "nope")
 
 
 def test_a_missing_kubeconfig_is_a_command_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="not a readable file"):
-        connect(str(tmp_path / "absent"), None)
+        cli_client(str(tmp_path / "absent"), None)
 
 
 def test_a_forbidden_answer_keeps_the_apiservers_message_on_one_line() -> None:

@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 
-from airollout.adapters.kubernetes.rollout_objects import ConflictError, NotFoundError, RolloutRef
+from airollout.adapters.kubernetes.rollout_objects import (
+    NotFoundError,
+    RolloutConflictError,
+    RolloutRef,
+)
 from airollout.cli import rollouts
 from airollout.cli.main import main
 from airollout.core.resource.status import Phase
@@ -38,7 +42,7 @@ class FakeRollouts:
         self.patches.append(patch)
         if self.conflicts:
             self.conflicts -= 1
-            raise ConflictError("the object has been modified")
+            raise RolloutConflictError("the object has been modified")
         return self.get(ref)
 
     def follow(self, ref: RolloutRef, deadline: float, notify: Any) -> Iterator[Manifest]:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from airollout.adapters.kubernetes.clients import connect
+from airollout.adapters.kubernetes.clients import operator_clients
 from airollout.controller.app import _login
 
 pytestmark = pytest.mark.unit
@@ -27,7 +27,7 @@ def kubeconfig(path: Path, user: dict[str, str]) -> Path:
 def test_a_service_account_token_reaches_kopf(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path / "kubeconfig", {"token": "sa-token-123"})
 
-    login = _login(connect(str(path)))
+    login = _login(operator_clients(str(path)))
 
     assert login.token == "sa-token-123"
     assert login.scheme == "Bearer"
@@ -37,7 +37,7 @@ def test_a_service_account_token_reaches_kopf(tmp_path: Path) -> None:
 def test_basic_auth_keeps_its_scheme(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path / "kubeconfig", {"username": "admin", "password": "pw"})
 
-    login = _login(connect(str(path)))
+    login = _login(operator_clients(str(path)))
 
     assert login.scheme == "Basic"
     assert login.token == "YWRtaW46cHc="  # base64 of admin:pw
@@ -46,7 +46,7 @@ def test_basic_auth_keeps_its_scheme(tmp_path: Path) -> None:
 def test_client_certificates_send_no_token(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path / "kubeconfig", {})
 
-    login = _login(connect(str(path)))
+    login = _login(operator_clients(str(path)))
 
     assert login.token is None
     assert login.scheme is None

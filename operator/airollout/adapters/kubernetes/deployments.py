@@ -22,7 +22,7 @@ GROUP, VERSION, PLURAL = "apps", "v1", "deployments"
 MERGE_PATCH = "application/merge-patch+json"
 
 
-class ConflictError(Exception):
+class DeploymentConflictError(Exception):
     """The object changed since it was read (HTTP 409): re-read it and decide again."""
 
 
@@ -83,7 +83,7 @@ class DeploymentAPI:
             return _as_deployment(request(), verb, name)
         except client.ApiException as error:
             if error.status == 409:
-                raise ConflictError(
+                raise DeploymentConflictError(
                     f"Deployment {self.namespace}/{name} changed meanwhile"
                 ) from None
             raise self._error(verb, name, error) from None

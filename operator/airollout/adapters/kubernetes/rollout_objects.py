@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 import urllib3
@@ -22,11 +20,9 @@ from kubernetes.client.exceptions import ApiException
 
 from airollout.core.resource.crd import GROUP, KIND, PLURAL, VERSION
 
-DEFAULT_NAMESPACE = "default"
 REQUEST_TIMEOUT_S = 15.0
 WATCH_CHUNK_S = 300  # the apiserver ends each watch after this; we re-establish it
 RECONNECT_PAUSE_S = 2.0
-IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 Manifest = dict[str, Any]
 
@@ -43,7 +39,7 @@ class NotFoundError(CommandError):
     pass
 
 
-class ConflictError(CommandError):
+class RolloutConflictError(CommandError):
     """The object changed since it was read (a resourceVersion precondition failed)."""
 
 
@@ -54,38 +50,6 @@ class RolloutRef:
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
-
-
-def connect(kubeconfig: str | None, context: str | None) -> tuple[client.ApiClient, str]:
-    """An API client for the chosen kubeconfig context, and that context's namespace."""
-    if kubeconfig is not None and not Path(kubeconfig).is_file():
-        raise CommandError(f"kubeconfig {kubeconfig} is not a readable file")
-    try:
-        contexts, active = kube_config.list_kube_config_contexts(config_file=kubeconfig)
-        chosen = active if context is None else _named(contexts, context)
-        api = kube_config.new_client_from_config(config_file=kubeconfig, context=context)
-    except (config.ConfigException, OSError, ValueError) as error:
-        if kubeconfig is None and context is None and "KUBERNETES_SERVICE_HOST" in os.environ:
-            return _in_cluster()
-        raise CommandError(f"cannot load kubeconfig: {_one_line(str(error))}") from error
-    namespace = (chosen or {}).get("context", {}).get("namespace") or DEFAULT_NAMESPACE
-    return api, namespace
-
-
-def _named(contexts: list[Mapping[str, Any]], name: str) -> Mapping[str, Any]:
-    for entry in contexts:
-        if entry.get("name") == name:
-            return entry
-    raise config.ConfigException(f"context {name!r} is not in the kubeconfig")
-
-
-def _in_cluster() -> tuple[client.ApiClient, str]:
-    try:
-        kube_config.load_incluster_config()
-        namespace = IN_CLUSTER_NAMESPACE.read_text().strip()
-    except (config.ConfigException, OSError) as error:
-        raise CommandError(f"no kubeconfig and no in-cluster config: {error}") from error
-    return client.ApiClient(), namespace or DEFAULT_NAMESPACE
 
 
 class Rollouts:
@@ -186,10 +150,10 @@ def _translated_errors(ref: RolloutRef, host: str) -> Iterator[None]:
         if error.status == 404:
             raise NotFoundError(f"{KIND} {ref} not found") from error
         if error.status == 409:
-            raise ConflictError(api_error_line(error)) from error
+            raise RolloutConflictError(api_error_line(error)) from error
         raise CommandError(api_error_line(error)) from error
     except urllib3.exceptions.HTTPError as error:
-        reason = _one_line(str(getattr(error, "reason", None) or error))
+        reason = one_line(str(getattr(error, "reason", None) or error))
         raise CommandError(f"cannot reach the cluster at {host}: {reason}") from error
 
 
@@ -201,8 +165,9 @@ def api_error_line(error: ApiException) -> str:
     except (ValueError, AttributeError):
         message = ""
     detail = message or error.reason or "no detail"
-    return f"the API server answered {error.status}: {_one_line(str(detail))}"
+    return f"the API server answered {error.status}: {one_line(str(detail))}"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """`text` with its line breaks and runs of spaces as single spaces."""
     return " ".join(text.split())

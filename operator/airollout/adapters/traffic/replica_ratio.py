@@ -16,9 +16,9 @@ from typing import Any
 from kubernetes import client
 
 from airollout.adapters.kubernetes.deployments import (
-    ConflictError,
     Deployment,
     DeploymentAPI,
+    DeploymentConflictError,
     is_available,
     is_scaled_to,
 )
@@ -81,7 +81,7 @@ class ReplicaRatioRouter:
             stable_replicas, canary_replicas = split_replicas(record.replicas, weight)
             canary = _canary_scaled(api, target, stable, canary_replicas)
             stable = _scaled(api, stable, stable_replicas)
-        except ConflictError:
+        except DeploymentConflictError:
             return False
         return canary is not None and (
             is_scaled_to(canary, canary_replicas, updated=True)
@@ -100,7 +100,7 @@ class ReplicaRatioRouter:
             if stable is not None:
                 _restore(api, target, stable)
             canary_gone = _delete_canary(api, target)
-        except ConflictError:
+        except DeploymentConflictError:
             return False
         if stable is None:
             raise TargetMissingError(target.namespace, target.target)
@@ -119,7 +119,7 @@ class ReplicaRatioRouter:
                 return False
             if target_annotations.written_on(stable):
                 api.patch(target.target, target_annotations.forget_patch())
-        except ConflictError:
+        except DeploymentConflictError:
             return False
         return True
 
