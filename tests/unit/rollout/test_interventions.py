@@ -27,6 +27,7 @@ from airollout.core.rollout.inputs import (
     WindowJudged,
 )
 from airollout.core.rollout.machine_spec import HoldExpiry, OnHold, ScoreThresholds
+from airollout.core.rollout.timeline import to_rfc3339
 from tests.support.rollout_driver import PLAIN_SPEC, Driver, of_type, verdict
 
 pytestmark = pytest.mark.unit
@@ -61,10 +62,10 @@ def test_pausing_abandons_the_open_window_and_resuming_opens_a_fresh_one() -> No
 
 def test_a_traffic_change_under_way_is_recorded_while_paused() -> None:
     driver = Driver()
-    driver.send(Start())
+    [asked] = of_type(driver.send(Start()), SetWeight)
     driver.send(PausedChanged(paused=True))
-    driver.send(TrafficApplied("g1-s0-weight"))
-    assert driver.status.applied_step == "g1-s0-weight"
+    driver.send(TrafficApplied(asked.key))
+    assert driver.status.slice_started_at == to_rfc3339(driver.now)
     assert driver.status.awaiting is None
     actions = driver.send(PausedChanged(paused=False))
     assert len(of_type(actions, StartWindow)) == 1

@@ -44,7 +44,8 @@ def test_the_first_window_opens_after_the_warmup_and_lasts_one_interval() -> Non
     assert start == driver.now + timedelta(seconds=PLAIN_SPEC.warmup_s)
     assert end - start == timedelta(seconds=PLAIN_SPEC.interval_s)
     assert driver.status.slice_started_at == to_rfc3339(driver.now)
-    assert driver.status.applied_step == "g1-s0-weight"
+    assert driver.status.weight == PLAIN_SPEC.slices[0]
+    assert driver.status.awaiting is None
 
 
 def test_the_window_is_judged_once_its_end_has_passed_and_only_once() -> None:

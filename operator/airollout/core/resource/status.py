@@ -92,9 +92,6 @@ class AIRolloutStatus(CamelModel):
     hold_since: str | None = Field(
         default=None, description="When the current hold began (RFC 3339)."
     )
-    applied_step: str | None = Field(
-        default=None, description="Key of the last traffic change applied: g<gen>-s<slice>."
-    )
     message: str = Field(default="", description="The current phase, for people.")
     last_decision: str | None = Field(
         default=None, description="The newest decision in one line, for `kubectl get`."

@@ -34,7 +34,6 @@ def record_traffic(ctx: Context, status: AIRolloutStatus) -> AIRolloutStatus:
     """The awaited weight is in effect: the warm-up and the slice's clock start now."""
     return status.model_copy(
         update={
-            "applied_step": status.awaiting,
             "slice_started_at": to_rfc3339(ctx.now),
             "awaiting": None,
         }
