@@ -104,6 +104,8 @@ def _planned_reads(
             variables["workload"] = query.workloads[version]
         if query.rollout is not None:
             variables["rollout"] = query.rollout
+        if version in query.pod_template_hashes:
+            variables["podTemplateHash"] = query.pod_template_hashes[version]
         for metric in query.metrics:
             for read in _reads(metric):
                 yield version, metric, read, variables

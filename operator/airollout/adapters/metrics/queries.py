@@ -13,7 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from airollout.core.resource.spec import MetricSpec
 from airollout.core.resource.validation import ALL_QUERIES, FieldError
 
-VARIABLES = ("namespace", "workload", "version", "window", "rollout")
+# podTemplateHash: an Argo Rollout's rollouts-pod-template-hash of the version read, set
+# only for the analysis endpoint's windows (web/).
+VARIABLES = ("namespace", "workload", "version", "window", "rollout", "podTemplateHash")
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 

@@ -22,6 +22,8 @@ class WindowQuery:
     end: datetime
     slice_started_at: datetime  # when the current weight took effect; warm-up counts from here
     rollout: str | None = None  # {{ rollout }}, the AIRollout's name; a query using it needs it
+    # {{ podTemplateHash }} of each version: an Argo Rollout's rollouts-pod-template-hash
+    pod_template_hashes: Mapping[Version, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
