@@ -153,7 +153,7 @@ def test_a_request_written_while_the_last_one_is_answered_survives(
             )
             super().emit(ref, *args, **kwargs)
 
-    reconciler.events = NewRequestMeanwhile(client.CoreV1Api(kube_api))
+    reconciler.actor.events = NewRequestMeanwhile(client.CoreV1Api(kube_api))
     reconciler.reconcile(read_rollout(kube_api, namespace, "web-v2"), lambda ns, name: None)
 
     after = read_rollout(kube_api, namespace, "web-v2")

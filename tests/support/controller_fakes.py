@@ -15,9 +15,10 @@ from kubernetes.client import ApiException
 from airollout.adapters.kubernetes.events import EventRecorder
 from airollout.adapters.metrics.source import WindowData, WindowQuery
 from airollout.adapters.traffic.router import RolloutTarget
+from airollout.controller.act import Actor
 from airollout.controller.decide import WindowJudge
 from airollout.controller.reconcile import Reconciler
-from airollout.controller.sense import Observer
+from airollout.controller.sense import Sensor
 from airollout.core.analysis.types import Observation, Sample, Version
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -119,13 +120,11 @@ class Harness:
         self.custom = FakeCustom(self.calls, conflict)
         self.router = FakeRouter(self.calls)
         self.log = FakeLog(self.calls)
-        events = FakeEvents(self.calls)
         self.reconciler = Reconciler(
             custom=self.custom,  # type: ignore[arg-type]
+            sensor=Sensor(FakeApps(self.calls, target_exists), lambda k: self.router),  # type: ignore[arg-type]
             judge=WindowJudge(None, lambda spec: SteadyMetrics()),  # type: ignore[arg-type]
-            decisions=self.log,  # type: ignore[arg-type]
-            events=events,
-            observer=Observer(FakeApps(self.calls, target_exists), lambda k: self.router, events),  # type: ignore[arg-type]
+            actor=Actor(lambda k: self.router, FakeEvents(self.calls), self.log),  # type: ignore[arg-type]
             default_prometheus="http://prometheus:9090",
             clock=lambda: self.now,
         )

@@ -23,6 +23,7 @@ from airollout.adapters.kubernetes.events import EventRecorder
 from airollout.adapters.metrics.registry import provider_for
 from airollout.adapters.traffic.registry import router_for
 from airollout.adapters.traffic.router import TrafficRouter
+from airollout.controller.act import Actor
 from airollout.controller.decide import WindowJudge
 from airollout.controller.decision_retention import (
     DEFAULT_RETENTION,
@@ -34,7 +35,7 @@ from airollout.controller.health import HealthState
 from airollout.controller.health import serve as serve_health
 from airollout.controller.leader import LeaderElector, Timings, default_namespace, new_identity
 from airollout.controller.reconcile import Reconciler
-from airollout.controller.sense import Observer
+from airollout.controller.sense import Sensor
 from airollout.core.lease import check_timings
 from airollout.core.resource.spec import Router
 
@@ -46,13 +47,11 @@ def build_reconciler(clients: KubeClients, prometheus_url: str | None) -> Reconc
     def routers(kind: Router) -> TrafficRouter:
         return router_for(kind, clients.api)
 
-    events = EventRecorder(clients.core)
     return Reconciler(
         custom=clients.custom,
+        sensor=Sensor(clients.apps, routers),
         judge=WindowJudge(clients.core, lambda spec: provider_for(spec, prometheus_url)),
-        decisions=DecisionLog(clients.core),
-        events=events,
-        observer=Observer(clients.apps, routers, events),
+        actor=Actor(routers, EventRecorder(clients.core), DecisionLog(clients.core)),
         default_prometheus=prometheus_url,
     )
 

@@ -1,8 +1,9 @@
-"""One analysis window judged: read both versions from the metric source, ask the judge.
+"""Deciding: one window's verdict. Read both versions from the metric source, ask the judge.
 
-The judge's evidence between windows lives in `status.evidence` (invariant 5), so this
-module keeps no evidence between calls. The LLM's API key is read from its Secret for each
-window and handed only to the LLM client (invariant 6). What it does keep is the LLM
+The judge's input comes assembled (`core/rollout/judge_input.py`). Its evidence between
+windows lives in `status.evidence` (invariant 5, docs/architecture.md#safety-invariants), so
+this module keeps no evidence between calls. The LLM's API key is read from its Secret for
+each window and handed only to the LLM client (invariant 6). What it does keep is the LLM
 clients: one per endpoint and key, shared by the windows of every rollout that names them,
 so a rollout does not open a new HTTP pool each window; a client is closed once no rollout
 uses it (deleted, moved to another endpoint, or idle) and at operator shutdown.
@@ -16,21 +17,20 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from kubernetes import client
 
 from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
 from airollout.adapters.metrics.source import MetricsProvider, WindowData, WindowQuery
-from airollout.core.analysis.types import Observation, Version
+from airollout.core.analysis.types import Observation
 from airollout.core.judge.combined import CombinedJudge
 from airollout.core.judge.prompt import PastDecision
 from airollout.core.judge.rules import RulesJudge
-from airollout.core.judge.settings import analysis_settings
 from airollout.core.judge.types import Action, DecisionContext, Judge, Opinion, Verdict
-from airollout.core.resource.spec import AIRolloutSpec, AnalysisSpec, JudgeMode
+from airollout.core.resource.spec import AnalysisSpec, JudgeMode, JudgeSpec
+from airollout.core.rollout.judge_input import JudgeInput
 
 log = logging.getLogger("airollout.controller")
 
@@ -114,19 +114,6 @@ class LLMClients:
         self._last_used = {key: used for key, used in self._last_used.items() if key in in_use}
 
 
-@dataclasses.dataclass(frozen=True)
-class WindowToJudge:
-    namespace: str
-    rollout: str
-    spec: AIRolloutSpec
-    workloads: Mapping[Version, str]
-    start: datetime
-    end: datetime
-    slice_started_at: datetime
-    context: DecisionContext
-    evidence: Mapping[str, Any]  # the judge's state after the previous window; {} at first
-
-
 class UnusableLLM:
     """Stands in for the LLM when it cannot even be asked (its Secret is missing)."""
 
@@ -169,9 +156,9 @@ class WindowJudge:
         """Operator shutdown: every LLM client's HTTP pool is closed."""
         self.llm_clients.close()
 
-    def judge(self, window: WindowToJudge) -> tuple[Verdict, dict[str, Any]]:
-        settings = analysis_settings(window.spec.analysis)
-        judge = self._judge_for(window.namespace, window.rollout, window.spec)
+    def judge(self, window: JudgeInput) -> tuple[Verdict, dict[str, Any]]:
+        settings = window.settings
+        judge = self._judge_for(window.namespace, window.rollout, window.judge)
         state = dict(window.evidence) or judge.initial_state(settings)
         data = self._read(window)
         context = window.context
@@ -188,17 +175,14 @@ class WindowJudge:
             verdict = dataclasses.replace(verdict, reasoning=reasoning)
         return verdict, new_state
 
-    def _read(self, window: WindowToJudge) -> WindowData:
-        metrics = window.spec.analysis.metrics
+    def _read(self, window: JudgeInput) -> WindowData:
+        metrics = window.analysis.metrics
         empty = Observation(
-            start_s=(window.start - window.slice_started_at).total_seconds(),
-            duration_s=(window.end - window.start).total_seconds(),
-            canary={},
-            stable={},
+            start_s=window.start_s, duration_s=window.duration_s, canary={}, stable={}
         )
         if not metrics:
             return WindowData(empty)
-        provider = self.providers(window.spec.analysis)
+        provider = self.providers(window.analysis)
         if provider is None:  # validation refuses this; kept safe if it slips through
             return WindowData(empty, ("no Prometheus address is configured",))
         query = WindowQuery(
@@ -212,22 +196,21 @@ class WindowJudge:
         )
         return provider.read_window(query)
 
-    def _judge_for(self, namespace: str, rollout: str, spec: AIRolloutSpec) -> Judge:
+    def _judge_for(self, namespace: str, rollout: str, spec: JudgeSpec) -> Judge:
         rules = RulesJudge()
-        mode = spec.judge.mode
-        if mode is JudgeMode.RULES or spec.judge.llm is None:
+        if spec.mode is JudgeMode.RULES or spec.llm is None:
             return rules
-        llm_spec = spec.judge.llm
+        llm_spec = spec.llm
         api_key, error = "", None
         if llm_spec.api_key_secret_ref is not None:
             api_key, error = self._secret_value(
                 namespace, llm_spec.api_key_secret_ref.name, llm_spec.api_key_secret_ref.key
             )
         if error is not None:
-            return CombinedJudge(rules, UnusableLLM(error), mode)
+            return CombinedJudge(rules, UnusableLLM(error), spec.mode)
         settings = LLMSettings.from_spec(llm_spec, api_key)
         llm = self.llm_clients.client_for(f"{namespace}/{rollout}", settings)
-        return CombinedJudge(rules, llm, mode)
+        return CombinedJudge(rules, llm, spec.mode)
 
     def _secret_value(self, namespace: str, name: str, key: str) -> tuple[str, str | None]:
         try:

@@ -1,13 +1,14 @@
-"""One reconcile of one AIRollout: observe, step the pure machine, persist, then act.
+"""One reconcile of one AIRollout: sense, step the pure machine, persist, then act.
 
-The order is what makes a crash harmless (invariant 5):
-1. events come from what the persisted status awaits and what the cluster shows;
-2. the machine turns them into a new status and actions; a window that is due is judged
-   here and its record written to the decision log under the window's key (a replay
-   rewrites the same entry);
-3. the status is written with the resourceVersion it was read at, so a stale or
+The order is what makes a crash harmless (invariant 5, docs/architecture.md#safety-invariants):
+1. sense (`sense.py`): inputs from what the persisted status awaits and what the cluster
+   and people show;
+2. step the machine with them into a new status and actions; a window that is due is
+   judged here (`decide.py`) and its record written to the decision log under the window's
+   key (a replay rewrites the same entry);
+3. persist: the status is written with the resourceVersion it was read at, so a stale or
    concurrent reconcile loses (409) and does nothing;
-4. only then are traffic changes and Events carried out. Each is keyed and level-based, so
+4. only then act (`act.py`): traffic changes and Events. Each is keyed and level-based, so
    carrying one out again after a crash between 3 and 4 changes nothing, and whatever
    `status.awaiting` names is re-issued by the next reconcile until it is done.
 """
@@ -16,21 +17,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from kubernetes import client
 
-from airollout.adapters.kubernetes.decision_log import DecisionLog
-from airollout.adapters.kubernetes.events import EventRecorder
-from airollout.adapters.traffic.router import RouterError, TargetChangedError, TargetMissingError
-from airollout.controller import pending_records, telemetry
+from airollout.controller import telemetry
+from airollout.controller.act import Actor, AfterWrite
 from airollout.controller.decide import WindowJudge
-from airollout.controller.sense import Observer, OwnerLookup
+from airollout.controller.sense import OwnerLookup, Sensor
 from airollout.controller.snapshot import LoadedRollout, load
-from airollout.controller.windows import window_to_judge
 from airollout.core.resource.names import (
     ACTION_ANNOTATION,
     ACTION_BY_ANNOTATION,
@@ -40,6 +38,7 @@ from airollout.core.resource.names import (
 )
 from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus
 from airollout.core.rollout.actions import (
+    CreateJob,
     EmitEvent,
     JudgeWindow,
     PromoteTarget,
@@ -47,8 +46,10 @@ from airollout.core.rollout.actions import (
     Rollback,
     RolloutAction,
     SetWeight,
+    StartWindow,
 )
 from airollout.core.rollout.inputs import RolloutEvent, WindowJudged
+from airollout.core.rollout.judge_input import judge_input
 from airollout.core.rollout.machine import step
 
 log = logging.getLogger("airollout.controller")
@@ -61,37 +62,36 @@ RELEASE_DEADLINE_S = 60.0
 @dataclass
 class Reconciler:
     custom: client.CustomObjectsApi
+    sensor: Sensor
     judge: WindowJudge
-    decisions: DecisionLog
-    events: EventRecorder
-    observer: Observer
+    actor: Actor
     default_prometheus: str | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def reconcile(self, body: Any, owner_of: OwnerLookup) -> None:
         rollout = load(body, self.default_prometheus)
         if at_rest(rollout):
-            self.observer.forget(rollout.ref.uid)
+            self.actor.forget(rollout.ref.uid)
             return
         started = time.monotonic()
         run = _Run(self, rollout, self.clock())
-        for event in self.observer.interventions(rollout, owner_of):
-            run.feed(event)
+        sensed = self.sensor.interventions(rollout, owner_of)
+        run.feed_all(sensed.inputs)
         if not run.changed:
             # Follow-ups look at the persisted state; after an intervention they wait a tick.
-            for event in self.observer.follow_ups(rollout):
-                run.feed(event)
+            reply = self.actor.follow_through(rollout)
+            run.feed_all(self.sensor.follow_ups(rollout, reply))
         run.flush_pending()
         version: str | None = rollout.resource_version
         if run.changed:
             version = self._persist(rollout, run.status)
             if version is None:
                 return  # someone wrote first: the next tick starts again from what they wrote
-        self._act(rollout, run.deferred)
+        self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred])
         if rollout.requested_action is not None:
             self._clear_request(rollout, version)
         if run.status.phase in TERMINAL_PHASES and run.status.awaiting is None:
-            self.observer.forget(rollout.ref.uid)
+            self.actor.forget(rollout.ref.uid)
         telemetry.RECONCILE_SECONDS.observe(time.monotonic() - started)
 
     def release(self, body: Any) -> bool:
@@ -107,14 +107,9 @@ class Reconciler:
         target = rollout.rollback_target()
         if finished or status.weight == 0 or target is None:
             return self._released(rollout)
-        try:
-            if self.observer.router_of(rollout).rollback(target):
-                return self._released(rollout)
-            problem = "the rollback is not finished"
-        except TargetMissingError:
-            return self._released(rollout)  # rollback() deleted the canary before raising
-        except (TargetChangedError, RouterError) as error:
-            problem = str(error)
+        problem = self.actor.put_back_on_stable(rollout, target)
+        if problem is None:
+            return self._released(rollout)
         deleted_at = rollout.deleted_at or self.clock()
         if (self.clock() - deleted_at).total_seconds() < RELEASE_DEADLINE_S:
             return False
@@ -122,11 +117,12 @@ class Reconciler:
             f"Deleted without putting traffic back on stable: after {RELEASE_DEADLINE_S:g}s "
             f"{problem}. Check Deployment {target.target} and {target.target}-canary."
         )
-        self.events.emit(rollout.ref, "release-timeout", "ReleaseTimedOut", message, True)
+        timeout = EmitEvent("ReleaseTimedOut", message, key="release-timeout", warning=True)
+        self.actor.carry_out(rollout, [timeout])
         return self._released(rollout)
 
     def _released(self, rollout: LoadedRollout) -> bool:
-        self.observer.forget(rollout.ref.uid)
+        self.actor.forget(rollout.ref.uid)
         return True
 
     def _persist(self, rollout: LoadedRollout, status: AIRolloutStatus) -> str | None:
@@ -148,19 +144,6 @@ class Reconciler:
             telemetry.PHASE_CHANGES.labels(phase=status.phase.value).inc()
         return str(written["metadata"]["resourceVersion"])
 
-    def _act(self, rollout: LoadedRollout, actions: list[RolloutAction]) -> None:
-        target, router = rollout.rollback_target(), self.observer.router_of(rollout)
-        for action in actions:
-            match action:
-                case SetWeight(weight=weight) if target is not None:
-                    self.observer.guarded(rollout, lambda: router.set_weight(target, weight))
-                case Rollback() if target is not None:
-                    self.observer.guarded(rollout, lambda: router.rollback(target))
-                case PromoteTarget() if target is not None:
-                    self.observer.guarded(rollout, lambda: router.promote(target))
-                case EmitEvent(reason=reason, message=message, key=key, warning=warning):
-                    self.events.emit(rollout.ref, key, reason, message, warning)
-
     def _clear_request(self, rollout: LoadedRollout, version: str | None) -> None:
         """Remove the request just answered, only if nothing was written since: a 409 means
         the object changed (perhaps a newer request), which the next tick reads and answers."""
@@ -178,53 +161,60 @@ class Reconciler:
 
 
 class _Run:
-    """The machine stepped through one reconcile's events; judging happens inline."""
+    """The machine stepped through one reconcile's inputs; due windows are judged inline."""
 
     def __init__(self, reconciler: Reconciler, rollout: LoadedRollout, now: datetime) -> None:
         self.reconciler, self.rollout, self.now = reconciler, rollout, now
         self.status = rollout.status
-        self.deferred: list[RolloutAction] = []
+        self.deferred: list[AfterWrite] = []
         self.log_failed = False  # the decision log failed this run: retry on a later one
 
     @property
     def changed(self) -> bool:
         return self.status != self.rollout.status
 
+    def feed_all(self, inputs: Iterable[RolloutEvent]) -> None:
+        for event in inputs:
+            self.feed(event)
+
     def feed(self, event: RolloutEvent) -> None:
         self.status, actions = step(self.rollout.view, self.status, event, self.now)
         for action in actions:
-            self._carry_out(action)
+            self._take(action)
 
-    def _carry_out(self, action: RolloutAction) -> None:
+    def _take(self, action: RolloutAction) -> None:
         match action:
             case JudgeWindow():
                 self._judge(action)
-            case RecordDecision(key=key, record=record):
-                # Filed under the window it judged, as status.decisions names it.
-                self.status, logged = pending_records.write_or_keep(
-                    self.reconciler.decisions,
-                    self.rollout.ref,
-                    record.key or key,
-                    record,
-                    self.status,
+            case RecordDecision():
+                self.status, logged = self.reconciler.actor.record(
+                    self.rollout, self.status, action
                 )
                 self.log_failed |= not logged
-                telemetry.DECISIONS.labels(action=record.action).inc()
+            case (
+                SetWeight()
+                | PromoteTarget()
+                | Rollback()
+                | EmitEvent()
+                | StartWindow()
+                | CreateJob()
+            ):
+                self.deferred.append(action)  # once the status that asks for it is written
             case _:
-                self.deferred.append(action)
+                assert_never(action)
 
     def flush_pending(self) -> None:
         if self.status.pending_records and not self.log_failed:
-            self.status = pending_records.flush(
-                self.reconciler.decisions, self.rollout.ref, self.status
-            )
+            self.status = self.reconciler.actor.flush_records(self.rollout, self.status)
 
     def _judge(self, action: JudgeWindow) -> None:
-        rollout, target = self.rollout, self.rollout.target
-        if target is None:  # the spec is invalid: the machine fails the rollout instead
+        rollout = self.rollout
+        if rollout.spec is None:  # the spec is invalid: the machine fails the rollout instead
             return
-        workloads = self.reconciler.observer.router_of(rollout).workloads(target)
-        window = window_to_judge(rollout, self.status, action, workloads)
+        workloads = self.reconciler.sensor.workloads(rollout)
+        window = judge_input(
+            rollout.spec, rollout.view, self.status, action, workloads, rollout.created_at
+        )
         verdict, evidence = self.reconciler.judge.judge(window)
         delay = (self.reconciler.clock() - window.end).total_seconds()
         telemetry.DECISION_DELAY_SECONDS.observe(max(delay, 0.0))

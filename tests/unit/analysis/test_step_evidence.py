@@ -18,7 +18,7 @@ from airollout.core.analysis.types import (
 )
 from airollout.core.resource.kinds import MetricKind
 from airollout.core.resource.status import AIRolloutStatus
-from airollout.core.rollout.progression import decision_context
+from airollout.core.rollout.judge_input import decision_context
 from tests.support.rollout_driver import PLAIN_SPEC
 
 pytestmark = pytest.mark.unit

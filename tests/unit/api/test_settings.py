@@ -1,8 +1,8 @@
 import pytest
 
-from airollout.core.judge.settings import analysis_settings
 from airollout.core.resource.kinds import MetricKind
 from airollout.core.resource.spec import AnalysisSpec
+from airollout.core.rollout.judge_input import analysis_settings
 
 pytestmark = pytest.mark.unit
 

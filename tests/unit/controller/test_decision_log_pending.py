@@ -35,7 +35,7 @@ class FlakyLog:
 def harness_with_a_failing_log() -> tuple[Harness, FlakyLog]:
     harness = Harness()
     flaky = FlakyLog(harness.calls)
-    harness.reconciler.decisions = flaky  # type: ignore[assignment]
+    harness.reconciler.actor.decisions = flaky  # type: ignore[assignment]
     return harness, flaky
 
 

@@ -129,7 +129,7 @@ def test_what_is_remembered_for_a_rollout_goes_when_it_finishes_or_is_deleted() 
     harness = mid_rollout()
     harness.advance(1)
     harness.reconcile()  # the weight is re-asserted: its check time is remembered
-    checked = harness.reconciler.observer._checked_at
+    checked = harness.reconciler.actor._checked_at
     assert "uid-1" in checked
 
     harness.body["metadata"]["annotations"] = {"airollout.dev/action": "abort"}
@@ -142,6 +142,6 @@ def test_what_is_remembered_for_a_rollout_goes_when_it_finishes_or_is_deleted() 
     other = mid_rollout()
     other.advance(1)
     other.reconcile()
-    assert "uid-1" in other.reconciler.observer._checked_at
+    assert "uid-1" in other.reconciler.actor._checked_at
     assert other.reconciler.release(deleting(other, 0)) is True
-    assert "uid-1" not in other.reconciler.observer._checked_at
+    assert "uid-1" not in other.reconciler.actor._checked_at

@@ -1,7 +1,11 @@
 """What the controller is asked to do: the outputs of the state machine.
 
-Every action carries a deterministic key (see `keys`); the controller carries out each key
-at most once, which makes replaying a step after a crash harmless.
+Every action carries a deterministic key (see `keys`). The controller records none of the
+keys it carried out: replaying a step after a crash is harmless because every action is
+level-based (a router call moves the cluster towards a state and says whether it is there;
+an Event or decision record named by its key is written once whatever the repeats), and
+the change still to be confirmed is named in `status.awaiting`, which the next reconcile
+asks for again until it is done (invariant 5, docs/architecture.md#safety-invariants).
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ class EmitEvent:
     message: str
     key: str
     warning: bool = False
+    # A condition that may recur under the same key: repeats are counted on one Event.
+    repeated: bool = False
 
 
 RolloutAction = (

@@ -1,7 +1,10 @@
 """Idempotency keys: deterministic names for every action, built from where the rollout is.
 
-The controller records the keys it has carried out, so an action replayed after a crash
-(safety invariant 5) is recognised and skipped rather than applied twice.
+The controller keeps no record of the keys it carried out. A step replayed after a crash
+(invariant 5, docs/architecture.md#safety-invariants) emits the same actions under the same
+keys: the Event or decision record a key names is written once, a router call is level-based
+so repeating it changes nothing, and `status.awaiting` holds the key of the change still to
+be confirmed, which each reconcile asks for again until the router says it is done.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from airollout.core.judge.records import decision_record, last_decision
-from airollout.core.judge.types import Action, DecisionContext, Verdict, summary_line
+from airollout.core.judge.types import Action, Verdict, summary_line
 from airollout.core.resource.status import AIRolloutStatus, DecisionRecord, Phase
 from airollout.core.rollout import keys
 from airollout.core.rollout.actions import JudgeWindow, PromoteTarget, RecordDecision
@@ -14,7 +14,8 @@ from airollout.core.rollout.inputs import (
     TrafficApplied,
     WindowJudged,
 )
-from airollout.core.rollout.machine_spec import HoldExpiry, MachineSpec, OnHold
+from airollout.core.rollout.judge_input import decision_context
+from airollout.core.rollout.machine_spec import HoldExpiry, OnHold
 from airollout.core.rollout.timeline import from_rfc3339, seconds_since, to_rfc3339
 from airollout.core.rollout.transitions import (
     Context,
@@ -99,28 +100,6 @@ def _on_tick(ctx: Context, status: AIRolloutStatus) -> Step | None:
         key=f"{window.key}-judge", window=window.key, start=window.start, end=window.end
     )
     return judging, (ask,)
-
-
-def decision_context(
-    spec: MachineSpec, status: AIRolloutStatus, elapsed_s: float = 0.0
-) -> DecisionContext:
-    """Where the rollout stands for the window now judged: what the judge and record see."""
-    return DecisionContext(
-        rollout=spec.name,
-        namespace=spec.namespace,
-        revision=spec.revision,
-        slice_index=status.slice or 0,
-        weight=status.weight,
-        window_index=status.windows_at_slice + 1,
-        elapsed_s=elapsed_s,
-        promotes=_next_slice_promotes(spec, status),
-    )
-
-
-def _next_slice_promotes(spec: MachineSpec, status: AIRolloutStatus) -> bool:
-    """A proceed here promotes: the next slice is the last, which is never judged."""
-    following = (status.slice or 0) + 1
-    return following >= len(spec.slices) or spec.slices[following] >= 100
 
 
 def _decision_entry(

@@ -1,0 +1,212 @@
+"""Acting: every change the controller makes to the cluster goes through `Actor`.
+
+Traffic moves here (router calls), Kubernetes Events are posted here, and decision records
+are written here. Every `RolloutAction` the machine emits is either carried out or refused
+with an error log and a Warning Event, never dropped: `carry_out` matches each type, and
+mypy flags a new one that is not handled (`assert_never`).
+
+What a router call answers is not acted on here: `follow_through` hands it back as a
+`RouterReply`, and sensing (`sense.py`) turns it into the machine's input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import assert_never
+
+from airollout.adapters.kubernetes.decision_log import DecisionLog
+from airollout.adapters.kubernetes.events import EventRecorder
+from airollout.adapters.traffic.router import (
+    RolloutTarget,
+    RouterError,
+    TargetChangedError,
+    TargetMissingError,
+    TrafficRouter,
+)
+from airollout.controller import pending_records, telemetry
+from airollout.controller.snapshot import LoadedRollout
+from airollout.core.resource.spec import Router
+from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus
+from airollout.core.rollout import keys
+from airollout.core.rollout.actions import (
+    CreateJob,
+    EmitEvent,
+    PromoteTarget,
+    RecordDecision,
+    Rollback,
+    SetWeight,
+    StartWindow,
+)
+
+log = logging.getLogger("airollout.controller")
+
+RouterCall = Callable[[TrafficRouter, RolloutTarget], bool]
+
+# The actions carried out once the status that asked for them is written (invariant 5,
+# docs/architecture.md#safety-invariants). `JudgeWindow` and `RecordDecision` are not among
+# them: the verdict and its record belong to the status being written.
+AfterWrite = SetWeight | PromoteTarget | Rollback | EmitEvent | StartWindow | CreateJob
+
+# While a window runs nothing else touches the target; looking at it this often still finds
+# a deleted or hand-edited target long before the window ends.
+TARGET_CHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The router call went through; `finished` once the wanted state is in effect."""
+
+    finished: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGone:
+    name: str  # the Deployment that does not exist
+
+
+@dataclass(frozen=True, slots=True)
+class TargetEdited:
+    detail: str  # what someone else changed on the target
+
+
+RouterReply = Answered | TargetGone | TargetEdited
+
+
+class Actor:
+    def __init__(
+        self,
+        routers: Callable[[Router], TrafficRouter],
+        events: EventRecorder,
+        decisions: DecisionLog,
+    ) -> None:
+        self.routers, self.events, self.decisions = routers, events, decisions
+        self._checked_at: dict[str, float] = {}  # only spares API calls; losing it is harmless
+
+    def router_of(self, rollout: LoadedRollout) -> TrafficRouter:
+        return self.routers(rollout.router_kind)
+
+    def carry_out(self, rollout: LoadedRollout, actions: Sequence[AfterWrite]) -> None:
+        for action in actions:
+            self._carry_out(rollout, action)
+
+    def _carry_out(self, rollout: LoadedRollout, action: AfterWrite) -> None:
+        match action:
+            case SetWeight(weight=weight):
+                self._route(rollout, lambda router, target: router.set_weight(target, weight))
+            case Rollback():
+                self._route(rollout, lambda router, target: router.rollback(target))
+            case PromoteTarget():
+                self._route(rollout, lambda router, target: router.promote(target))
+            case EmitEvent(reason=reason, message=message, key=key, warning=warning):
+                self.events.emit(rollout.ref, key, reason, message, warning, action.repeated)
+            case StartWindow():
+                # Nothing to do outside: the window is `status.window`, just written, and the
+                # machine asks for its verdict (JudgeWindow) once a tick finds it ended.
+                pass
+            case CreateJob(kind=kind, key=key):
+                # The spec check refuses spec.selection and spec.promotion, so no rollout
+                # gets here; if one does, it waits in its phase and says why.
+                message = (
+                    f"Action CreateJob ({kind.value} Job, key {key}) refused: this operator "
+                    "does not run Jobs. The rollout waits in its phase."
+                )
+                log.error("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, message)
+                self.events.emit(rollout.ref, f"{key}-refused", "ActionRefused", message, True)
+            case _:
+                assert_never(action)
+
+    def record(
+        self, rollout: LoadedRollout, status: AIRolloutStatus, action: RecordDecision
+    ) -> tuple[AIRolloutStatus, bool]:
+        """Write the verdict's record to the decision log, filed under the window it judged
+        (as status.decisions names it); the status keeps it when the log does not take it."""
+        key, record = action.record.key or action.key, action.record
+        written = pending_records.write_or_keep(self.decisions, rollout.ref, key, record, status)
+        telemetry.DECISIONS.labels(action=record.action).inc()
+        return written
+
+    def flush_records(self, rollout: LoadedRollout, status: AIRolloutStatus) -> AIRolloutStatus:
+        """Write the records that wait in the status; the status without those now logged."""
+        return pending_records.flush(self.decisions, rollout.ref, status)
+
+    def follow_through(self, rollout: LoadedRollout) -> RouterReply | None:
+        """Call the router again for what the persisted status awaits (each call is
+        level-based), or re-assert the split now and then, which finds a deleted or
+        hand-edited target and heals drift. What the router said; None if not asked."""
+        status = rollout.status
+        if status.phase in TERMINAL_PHASES and status.awaiting is None:
+            return None
+        awaited, weight = status.awaiting, status.weight
+        if awaited and keys.is_weight_key(awaited):
+            return self._call(rollout, rollout.target, lambda r, t: r.set_weight(t, weight))
+        if awaited and keys.is_promote_key(awaited):
+            return self._call(rollout, rollout.target, lambda r, t: r.promote(t))
+        if awaited and keys.is_rollback_key(awaited):
+            return self._call(rollout, rollout.rollback_target(), lambda r, t: r.rollback(t))
+        if weight > 0 and self._check_due(rollout):
+            return self._call(rollout, rollout.target, lambda r, t: r.set_weight(t, weight))
+        return None
+
+    def put_back_on_stable(self, rollout: LoadedRollout, target: RolloutTarget) -> str | None:
+        """The rollback of a deleted AIRollout: None once done or nothing is left to
+        restore, else what stands in its way."""
+        try:
+            if self.router_of(rollout).rollback(target):
+                return None
+            return "the rollback is not finished"
+        except TargetMissingError:
+            return None  # rollback() deleted the canary before raising
+        except (TargetChangedError, RouterError) as error:
+            return str(error)
+
+    def emit(self, rollout: LoadedRollout, event: EmitEvent) -> None:
+        self._carry_out(rollout, event)
+
+    def forget(self, uid: str) -> None:
+        """The rollout is gone or at rest: what was remembered for it only takes memory."""
+        self._checked_at.pop(uid, None)
+        self.events.forget(uid)
+
+    def _route(self, rollout: LoadedRollout, call: RouterCall) -> None:
+        """Carry out a traffic change; what fails here is met again by the next follow-up."""
+        target = rollout.rollback_target()
+        if target is None:
+            return  # no target named at all: the machine fails the rollout, nothing to move
+        try:
+            call(self.router_of(rollout), target)
+        except (TargetMissingError, TargetChangedError, RouterError) as error:
+            log.info("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, error)
+
+    def _call(
+        self, rollout: LoadedRollout, target: RolloutTarget | None, call: RouterCall
+    ) -> RouterReply | None:
+        if target is None:
+            return None
+        try:
+            return Answered(call(self.router_of(rollout), target))
+        except TargetMissingError as error:
+            return TargetGone(error.name)
+        except TargetChangedError as error:
+            return TargetEdited(str(error))
+        except RouterError as error:
+            self._report(rollout, error)
+            return None
+
+    def _report(self, rollout: LoadedRollout, error: RouterError) -> None:
+        message = f"Traffic router: {error}"
+        log.warning("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, message)
+        digest = hashlib.sha256(message.encode()).hexdigest()[:12]
+        key = f"router-{digest}"
+        self.events.emit(rollout.ref, key, "RouterError", message, warning=True, repeated=True)
+
+    def _check_due(self, rollout: LoadedRollout) -> bool:
+        now = time.monotonic()
+        last = self._checked_at.get(rollout.ref.uid)
+        if last is not None and now - last < TARGET_CHECK_SECONDS:
+            return False
+        self._checked_at[rollout.ref.uid] = now
+        return True
