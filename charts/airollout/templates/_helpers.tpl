@@ -30,6 +30,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- .Values.serviceAccount.name -}}
 {{- end -}}
 
+{{/* The Secret whose key `token` the analysis endpoint's callers must present. */}}
+{{- define "airollout.analysisSecret" -}}
+{{- default (printf "%s-analysis" (include "airollout.fullname" .)) .Values.analysis.existingSecret -}}
+{{- end -}}
+
 {{- define "airollout.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
@@ -38,6 +43,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "airollout.checks" -}}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) -}}
 {{- fail "replicaCount > 1 needs leaderElection.enabled: true (only one operator may reconcile)" -}}
+{{- end -}}
+{{- if and .Values.analysis.enabled (has (int .Values.analysis.port) (list (int .Values.metrics.port) (int .Values.health.port))) -}}
+{{- fail "analysis.port must differ from metrics.port and health.port" -}}
 {{- end -}}
 {{- if and (eq .Values.rbac.scope "cluster") .Values.watchNamespaces -}}
 {{- fail "watchNamespaces is set but rbac.scope is cluster: set rbac.scope: namespaces" -}}
@@ -101,6 +109,9 @@ Secrets: get only, only the named LLM key Secrets.
 - --leader-elect-lease-duration={{ .Values.leaderElection.leaseDuration }}
 - --leader-elect-renew-deadline={{ .Values.leaderElection.renewDeadline }}
 - --leader-elect-retry-period={{ .Values.leaderElection.retryPeriod }}
+{{- end }}
+{{- if .Values.analysis.enabled }}
+- --analysis-port={{ .Values.analysis.port }}
 {{- end }}
 {{- if .Values.operator.verbose }}
 - --verbose
