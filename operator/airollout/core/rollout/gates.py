@@ -15,7 +15,7 @@ from airollout.core.rollout.inputs import (
 from airollout.core.rollout.machine_spec import ScoreThresholds
 from airollout.core.rollout.transitions import (
     Context,
-    Step,
+    Transition,
     after_selection,
     enter_slice,
     fail,
@@ -23,7 +23,7 @@ from airollout.core.rollout.transitions import (
 )
 
 
-def on_selecting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def on_selecting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     match event:
         case SelectionFinished(key=key, test_plan=plan) if key == status.awaiting:
             chosen = status.model_copy(update={"test_plan": dict(plan), "awaiting": None})
@@ -33,7 +33,7 @@ def on_selecting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> 
     return None
 
 
-def on_evaluating(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def on_evaluating(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     match event:
         case PromotionScored(key=key, score=score) if key == status.awaiting:
             return _judge_score(ctx, status.model_copy(update={"awaiting": None}), score)
@@ -50,7 +50,7 @@ def promotion_decision(score: float, thresholds: ScoreThresholds) -> str:
     return "block"
 
 
-def _judge_score(ctx: Context, status: AIRolloutStatus, score: float) -> Step:
+def _judge_score(ctx: Context, status: AIRolloutStatus, score: float) -> Transition:
     thresholds = ctx.spec.promotion
     if thresholds is None:  # spec.promotion was removed while the Job ran
         return enter_slice(ctx, status, 0, "Started", "Promotion is no longer configured.")

@@ -19,7 +19,7 @@ from airollout.core.rollout.inputs import (
 )
 from airollout.core.rollout.transitions import (
     Context,
-    Step,
+    Transition,
     begin,
     enter_promoting,
     enter_slice,
@@ -46,7 +46,9 @@ INTERVENTIONS = (
 )
 
 
-def on_intervention(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def on_intervention(
+    ctx: Context, status: AIRolloutStatus, event: RolloutEvent
+) -> Transition | None:
     match event:
         case Start():
             return _on_start(ctx, status)
@@ -82,7 +84,7 @@ def on_intervention(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) 
 UNPAUSABLE = frozenset({Phase.PAUSED, Phase.PROMOTING})
 
 
-def _on_start(ctx: Context, status: AIRolloutStatus) -> Step | None:
+def _on_start(ctx: Context, status: AIRolloutStatus) -> Transition | None:
     observed = status.model_copy(
         update={"observed_generation": ctx.generation, "template_hash": ctx.spec.template_hash}
     )
@@ -102,7 +104,7 @@ def _on_start(ctx: Context, status: AIRolloutStatus) -> Step | None:
 ANALYSING = frozenset({Phase.PROGRESSING, Phase.PAUSED})
 
 
-def _on_target_missing(ctx: Context, status: AIRolloutStatus, target: str) -> Step | None:
+def _on_target_missing(ctx: Context, status: AIRolloutStatus, target: str) -> Transition | None:
     if status.phase is not Phase.PENDING:
         return fail(ctx, status, "TargetMissing", f"{target} disappeared during the rollout.")
     message = f"{target} was not found; the rollout starts once it exists."
@@ -112,7 +114,7 @@ def _on_target_missing(ctx: Context, status: AIRolloutStatus, target: str) -> St
     return waiting, (ctx.event("TargetMissing", message),)
 
 
-def _on_resume(ctx: Context, status: AIRolloutStatus, by: str) -> Step | None:
+def _on_resume(ctx: Context, status: AIRolloutStatus, by: str) -> Transition | None:
     if status.phase is Phase.AWAITING_APPROVAL:
         return enter_slice(ctx, status, 0, "Approved", f"Approved by {by}.")
     if status.phase is Phase.PAUSED and not ctx.spec.paused:
@@ -120,7 +122,7 @@ def _on_resume(ctx: Context, status: AIRolloutStatus, by: str) -> Step | None:
     return None
 
 
-def resume(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
+def resume(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Transition:
     """Back to the phase the pause interrupted, re-issuing what it was waiting for.
 
     Re-issued actions keep their keys, so the controller does not repeat work already done;
@@ -144,7 +146,7 @@ def resume(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> 
     return _waiting_again(ctx, back, message)
 
 
-def _waiting_again(ctx: Context, status: AIRolloutStatus, message: str) -> Step:
+def _waiting_again(ctx: Context, status: AIRolloutStatus, message: str) -> Transition:
     """Back in a phase that waits for a person: say again what it waits for."""
     if status.phase is Phase.AWAITING_APPROVAL:
         reason, hint = "ManualReview", "resume again to approve, or abort."
@@ -159,7 +161,7 @@ def _waiting_again(ctx: Context, status: AIRolloutStatus, message: str) -> Step:
 JOB_KINDS = {Phase.SELECTING: JobKind.SELECTION, Phase.EVALUATING: JobKind.PROMOTION}
 
 
-def _on_conflict(ctx: Context, status: AIRolloutStatus, other: str) -> Step:
+def _on_conflict(ctx: Context, status: AIRolloutStatus, other: str) -> Transition:
     message = f"AIRollout {other} already rolls out the same target; this one waits for it."
     if status.weight > 0:
         # Traffic already moved here, so this rollout came first: it keeps going, and says so.
@@ -174,7 +176,7 @@ def _on_conflict(ctx: Context, status: AIRolloutStatus, other: str) -> Step:
     return blocked, (ctx.event("Conflict", message),)
 
 
-def _on_conflict_cleared(ctx: Context, status: AIRolloutStatus) -> Step:
+def _on_conflict_cleared(ctx: Context, status: AIRolloutStatus) -> Transition:
     """Start over from Pending: Job keys are deterministic, so finished Jobs are reused."""
     cleared = status.model_copy(update={"blocked_by": None})
     if status.phase is Phase.BLOCKED:

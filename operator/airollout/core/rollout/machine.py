@@ -30,9 +30,9 @@ from airollout.core.rollout.progression import (
     on_promoting,
     record_traffic,
 )
-from airollout.core.rollout.transitions import Context, Step
+from airollout.core.rollout.transitions import Context, Transition
 
-PhaseHandler = Callable[[Context, AIRolloutStatus, RolloutEvent], Step | None]
+PhaseHandler = Callable[[Context, AIRolloutStatus, RolloutEvent], Transition | None]
 
 
 def step(
@@ -46,7 +46,7 @@ def step(
     return refresh_conditions(new_status, now), actions
 
 
-def _decide(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def _decide(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     if status.phase in TERMINAL_PHASES:
         return _on_finished(ctx, status, event)
     if isinstance(event, INTERVENTIONS):
@@ -55,7 +55,7 @@ def _decide(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step 
     return handler(ctx, status, event) if handler else None
 
 
-def _on_finished(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def _on_finished(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     """Terminal phases never change; the closing rollback is still acknowledged, and so is
     a new generation, so that the rollout counts as at rest again (nothing to look at)."""
     if isinstance(event, RollbackDone) and event.key == status.awaiting:
@@ -66,7 +66,7 @@ def _on_finished(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> 
     return None
 
 
-def _on_paused(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def _on_paused(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     """Nothing is decided while paused, but a traffic change already under way is recorded.
 
     Job results and verdicts are ignored here: resuming re-issues the Job under the same

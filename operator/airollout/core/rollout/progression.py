@@ -19,7 +19,7 @@ from airollout.core.rollout.machine_spec import HoldExpiry, OnHold
 from airollout.core.rollout.timeline import from_rfc3339, seconds_since, to_rfc3339
 from airollout.core.rollout.transitions import (
     Context,
-    Step,
+    Transition,
     enter_slice,
     first_window_start,
     moved,
@@ -45,7 +45,7 @@ def awaits_traffic(status: AIRolloutStatus, key: str) -> bool:
     return key == status.awaiting and keys.is_weight_key(key)
 
 
-def on_progressing(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def on_progressing(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     match event:
         case TrafficApplied(key=key) if awaits_traffic(status, key):
             applied = record_traffic(ctx, status)
@@ -57,7 +57,7 @@ def on_progressing(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -
     return None
 
 
-def on_promoting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Step | None:
+def on_promoting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     match event:
         case TrafficApplied(key=key) if awaits_traffic(status, key):
             promote_key = ctx.key(keys.PROMOTE)
@@ -78,7 +78,7 @@ def expired_hold(ctx: Context, status: AIRolloutStatus) -> OnHold | None:
     return on_hold if seconds_since(status.hold_since, ctx.now) >= on_hold.timeout_s else None
 
 
-def _expire_hold(ctx: Context, status: AIRolloutStatus, on_hold: OnHold) -> Step:
+def _expire_hold(ctx: Context, status: AIRolloutStatus, on_hold: OnHold) -> Transition:
     message = (
         f"Held since {status.hold_since} without a proceed, past onHold.timeout "
         f"({on_hold.timeout_s:g}s); onHold.then is {on_hold.then.value}."
@@ -88,7 +88,7 @@ def _expire_hold(ctx: Context, status: AIRolloutStatus, on_hold: OnHold) -> Step
     return roll_back(ctx, status, "HoldTimedOut", message)
 
 
-def _on_tick(ctx: Context, status: AIRolloutStatus) -> Step | None:
+def _on_tick(ctx: Context, status: AIRolloutStatus) -> Transition | None:
     on_hold = expired_hold(ctx, status)
     if on_hold is not None:
         return _expire_hold(ctx, status, on_hold)
@@ -112,7 +112,7 @@ def _decision_entry(
     return record.model_copy(update={"analysis_restarted": status.analysis_restarted})
 
 
-def _on_verdict(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Step:
+def _on_verdict(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Transition:
     record = _decision_entry(ctx, status, verdict, key)
     entry = record.model_dump(mode="json", by_alias=True)
     judged = status.model_copy(
@@ -128,7 +128,7 @@ def _on_verdict(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: st
     return new, (RecordDecision(verdict=verdict, key=f"{key}-decision", record=record), *actions)
 
 
-def _act_on(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Step:
+def _act_on(ctx: Context, status: AIRolloutStatus, verdict: Verdict, key: str) -> Transition:
     # Events and conditions carry the one-line summary; the record keeps the reasoning.
     message = summary_line(verdict, status.weight)
     if verdict.action is Action.ROLLBACK:

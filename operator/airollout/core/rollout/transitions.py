@@ -1,7 +1,8 @@
 """The moves every phase shares: entering a phase with the actions it needs.
 
-Each function takes the rollout where it stands and returns a `Step`: the new status and
-the actions that carry it out. Phase handlers compose these; none of them reads a clock.
+Each function takes the rollout where it stands and returns a `Transition`: the new status
+and the actions that carry it out. Phase handlers compose these; none of them reads a clock.
+(The machine's `step` makes one such transition per input.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from airollout.core.rollout.actions import (
 from airollout.core.rollout.machine_spec import MachineSpec
 from airollout.core.rollout.timeline import from_rfc3339, later, to_rfc3339
 
-Step = tuple[AIRolloutStatus, tuple[RolloutAction, ...]]
+Transition = tuple[AIRolloutStatus, tuple[RolloutAction, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +70,14 @@ def moved(
     )
 
 
-def begin(ctx: Context, status: AIRolloutStatus) -> Step:
+def begin(ctx: Context, status: AIRolloutStatus) -> Transition:
     """From Pending: the first gate the spec asks for, or traffic straight away."""
     if ctx.spec.selection:
         return run_job(ctx, status, JobKind.SELECTION)
     return after_selection(ctx, status)
 
 
-def after_selection(ctx: Context, status: AIRolloutStatus) -> Step:
+def after_selection(ctx: Context, status: AIRolloutStatus) -> Transition:
     if ctx.spec.promotion is not None:
         return run_job(ctx, status, JobKind.PROMOTION)
     return enter_slice(ctx, status, 0, "Started", "Traffic starts moving to the new version.")
@@ -89,7 +90,7 @@ JOB_MESSAGES = {
 }
 
 
-def run_job(ctx: Context, status: AIRolloutStatus, kind: JobKind) -> Step:
+def run_job(ctx: Context, status: AIRolloutStatus, kind: JobKind) -> Transition:
     key = ctx.key(kind.value)
     reason = "Selecting" if kind is JobKind.SELECTION else "Evaluating"
     new = moved(status, JOB_PHASES[kind], reason, JOB_MESSAGES[kind], awaiting=key)
@@ -98,21 +99,21 @@ def run_job(ctx: Context, status: AIRolloutStatus, kind: JobKind) -> Step:
 
 def enter_slice(
     ctx: Context, status: AIRolloutStatus, index: int, reason: str, message: str
-) -> Step:
+) -> Transition:
     """Move traffic to slice `index`; the last slice (100 %) is promotion, not analysis."""
     if index >= len(ctx.spec.slices) or ctx.spec.slices[index] >= 100:
         return enter_promoting(ctx, status, reason, message)
     return _move_traffic(ctx, status, Phase.PROGRESSING, index, reason, message)
 
 
-def enter_promoting(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
+def enter_promoting(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Transition:
     last = max(len(ctx.spec.slices) - 1, 0)
     return _move_traffic(ctx, status, Phase.PROMOTING, last, reason, message)
 
 
 def _move_traffic(
     ctx: Context, status: AIRolloutStatus, phase: Phase, index: int, reason: str, message: str
-) -> Step:
+) -> Transition:
     """Ask for the slice's weight (100 % when promoting) and await its acknowledgement."""
     weight = 100 if phase is Phase.PROMOTING else ctx.spec.slices[index]
     key = keys.weight_key(ctx.generation, index)
@@ -132,7 +133,7 @@ def _move_traffic(
     return new, (SetWeight(weight=weight, key=key), ctx.event(reason, new.message, key))
 
 
-def open_window(ctx: Context, status: AIRolloutStatus, start: datetime) -> Step:
+def open_window(ctx: Context, status: AIRolloutStatus, start: datetime) -> Transition:
     seq = status.window_seq + 1
     key = keys.window_key(ctx.generation, status.slice or 0, seq)
     window = AnalysisWindow(
@@ -149,7 +150,9 @@ def first_window_start(ctx: Context, status: AIRolloutStatus) -> datetime:
     return max(ctx.now, later(from_rfc3339(status.slice_started_at), ctx.spec.warmup_s))
 
 
-def finish(ctx: Context, status: AIRolloutStatus, phase: Phase, reason: str, message: str) -> Step:
+def finish(
+    ctx: Context, status: AIRolloutStatus, phase: Phase, reason: str, message: str
+) -> Transition:
     """End the rollout; traffic that reached the canary goes back to stable at once."""
     rollback_key = ctx.key(keys.ROLLBACK) if status.weight > 0 else None
     new = moved(
@@ -166,15 +169,15 @@ def finish(ctx: Context, status: AIRolloutStatus, phase: Phase, reason: str, mes
     return new, (*rollback, ctx.event(reason, message, rollback_key))
 
 
-def roll_back(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
+def roll_back(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Transition:
     return finish(ctx, status, Phase.ROLLED_BACK, reason, message)
 
 
-def fail(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
+def fail(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Transition:
     return finish(ctx, status, Phase.FAILED, reason, message)
 
 
-def restart_analysis(ctx: Context, status: AIRolloutStatus) -> Step:
+def restart_analysis(ctx: Context, status: AIRolloutStatus) -> Transition:
     """spec.template changed: the canary now runs another version, so what was learnt about
     the previous one says nothing about it. Its evidence goes, the slice's clock and window
     count restart (after a fresh warm-up), and the next decision record says why."""
@@ -199,7 +202,7 @@ def restart_analysis(ctx: Context, status: AIRolloutStatus) -> Step:
     return new, (*actions, notice)
 
 
-def pause(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Step:
+def pause(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> Transition:
     """Stop deciding; the open window is abandoned and a fresh one opens on resume."""
     new = moved(status, Phase.PAUSED, reason, message, paused_from=status.phase, window=None)
     return new, (ctx.event(reason, message),)
