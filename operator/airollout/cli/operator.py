@@ -1,0 +1,32 @@
+"""`airollout operator`: the controller, and beside it the analysis endpoint (web/).
+
+The two are independent layers, so this is where they meet: the controller's command gets
+the endpoint's flags, and the endpoint starts before the controller takes the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from airollout.controller import app
+from airollout.web import options
+
+
+def register(commands: Any) -> None:
+    app.register(commands)
+    parser = commands.choices["operator"]
+    options.add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
+    try:
+        options.start(args, prometheus_url)
+    except (options.OptionError, OSError) as error:
+        print(f"airollout operator: {error}", file=sys.stderr)
+        return 2
+    return app.run(args)

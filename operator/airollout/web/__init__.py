@@ -1,0 +1,1 @@
+"""The Argo Rollouts analysis endpoint: the judge behind an AnalysisTemplate `web` metric."""
