@@ -40,6 +40,7 @@ SUBCOMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "airollout_tools.bench.cli": ("bench",),
     "airollout.cli.history": ("history",),
     "airollout.cli.rollouts": ("resume", "promote", "abort", "pause", "status", "watch"),
+    "airollout.cli.select": ("select",),
     "airollout.cli.operator": ("operator",),
     "airollout_tools.sim.workload_cli": ("workload",),
 }

@@ -1,0 +1,1 @@
+"""Test selection's outside world: pytest under coverage, JUnit files, git, the index file."""
