@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client
 
 from airollout.adapters.kubernetes.decision_log import DecisionLog
-from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.adapters.kubernetes.events import InvolvedRollout
 from airollout.cli.main import main
 from airollout.core.resource.status import DecisionRecord
 
@@ -30,7 +30,10 @@ def logged(kube_api: client.ApiClient, namespace: str) -> str:
     """Two rollouts of one name (the first deleted, then applied again), written out of
     order, and a rollout of another name that must not show."""
     decisions = DecisionLog(client.CoreV1Api(kube_api))
-    first, second = RolloutRef(namespace, NAME, FIRST_UID), RolloutRef(namespace, NAME, SECOND_UID)
+    first, second = (
+        InvolvedRollout(namespace, NAME, FIRST_UID),
+        InvolvedRollout(namespace, NAME, SECOND_UID),
+    )
     decisions.write(
         second, "g1-s0-w1", a_record("g1-s0-w1", "2026-11-26T09:00:10Z", "proceed", "Healthy.")
     )
@@ -42,7 +45,7 @@ def logged(kube_api: client.ApiClient, namespace: str) -> str:
     decisions.write(
         first, "g1-s0-w2", a_record("g1-s0-w2", "2026-11-25T12:00:20Z", "rollback", "Errors 5 %.")
     )
-    other = RolloutRef(namespace, "checkout-other", "77777777-0000-4000-8000-00000000000c")
+    other = InvolvedRollout(namespace, "checkout-other", "77777777-0000-4000-8000-00000000000c")
     decisions.write(other, "g1-s0-w1", a_record("g1-s0-w1", "2026-11-25T11:00:00Z", "hold", "x"))
     return namespace
 

@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client
 
 from airollout.adapters.kubernetes.decision_log import DecisionLog
-from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.adapters.kubernetes.events import InvolvedRollout
 from airollout.core.decision_log_layout import (
     NEWEST_ANNOTATION,
     PART_LABEL,
@@ -66,10 +66,10 @@ def test_a_rollout_deleted_and_applied_again_keeps_both_rollouts_records(
 ) -> None:
     custom = client.CustomObjectsApi(kube_api)
     decisions = DecisionLog(core)
-    first = RolloutRef(namespace, NAME, apply_rollout(custom, namespace))
+    first = InvolvedRollout(namespace, NAME, apply_rollout(custom, namespace))
     decisions.write(first, "g1-s0-w1", a_record("g1-s0-w1", 10, "rollback"))
     custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, NAME)
-    second = RolloutRef(namespace, NAME, apply_rollout(custom, namespace))
+    second = InvolvedRollout(namespace, NAME, apply_rollout(custom, namespace))
     decisions.write(second, "g1-s0-w1", a_record("g1-s0-w1", 900, "proceed"))
 
     history = decisions.history(namespace, NAME)
@@ -87,7 +87,7 @@ def test_a_log_past_its_budget_rotates_into_numbered_parts_losing_nothing(
 ) -> None:
     budget = 4096
     decisions = DecisionLog(core, budget_bytes=budget)
-    ref = RolloutRef(namespace, NAME, "0b6a8f7e-1d2c-4e5f-9a8b-7c6d5e4f3a2b")
+    ref = InvolvedRollout(namespace, NAME, "0b6a8f7e-1d2c-4e5f-9a8b-7c6d5e4f3a2b")
     keys = [f"g1-s0-w{window}" for window in range(1, 41)]
     for seconds, key in enumerate(keys):
         decisions.write(ref, key, a_record(key, seconds * 10, padding=300))
@@ -105,7 +105,7 @@ def test_a_log_past_its_budget_rotates_into_numbered_parts_losing_nothing(
 def test_a_replay_replaces_its_own_entry_even_after_a_restart_of_the_operator(
     core: client.CoreV1Api, namespace: str
 ) -> None:
-    ref = RolloutRef(namespace, NAME, "5d1e0c9a-0000-4000-8000-000000000001")
+    ref = InvolvedRollout(namespace, NAME, "5d1e0c9a-0000-4000-8000-000000000001")
     before = DecisionLog(core, budget_bytes=4096)
     for window in range(1, 13):
         before.write(ref, f"g1-s0-w{window}", a_record(f"g1-s0-w{window}", window, padding=300))
@@ -124,8 +124,8 @@ def test_retention_deletes_every_part_of_a_log_whose_newest_record_is_old(
     core: client.CoreV1Api, namespace: str
 ) -> None:
     decisions = DecisionLog(core, budget_bytes=2048)
-    old = RolloutRef(namespace, NAME, "aaaaaaaa-0000-4000-8000-000000000001")
-    new = RolloutRef(namespace, NAME, "bbbbbbbb-0000-4000-8000-000000000002")
+    old = InvolvedRollout(namespace, NAME, "aaaaaaaa-0000-4000-8000-000000000001")
+    new = InvolvedRollout(namespace, NAME, "bbbbbbbb-0000-4000-8000-000000000002")
     for window in range(1, 8):
         decisions.write(old, f"g1-s0-w{window}", a_record(f"g1-s0-w{window}", window, padding=300))
     decisions.write(new, "g1-s0-w1", a_record("g1-s0-w1", 86400 * 40))

@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client
 
 from airollout.adapters.kubernetes.clients import KubeClients
-from airollout.adapters.kubernetes.events import AGGREGATE_SECONDS, EventRecorder, RolloutRef
+from airollout.adapters.kubernetes.events import AGGREGATE_SECONDS, EventRecorder, InvolvedRollout
 from airollout.controller.app import build_reconciler
 from airollout.core.resource.names import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
 from airollout_tools.bench.scale.idle import GATEWAY_API
@@ -117,7 +117,7 @@ def test_repeated_events_are_aggregated_and_a_state_change_is_posted_once(
 ) -> None:
     now = [0.0]
     recorder = EventRecorder(client.CoreV1Api(kube_api), clock=lambda: now[0])
-    ref = RolloutRef(namespace, "web-v2", "uid-events")
+    ref = InvolvedRollout(namespace, "web-v2", "uid-events")
 
     for _ in range(3):  # a router error met on three ticks, the last past the interval
         recorder.emit(ref, "router-x", "RouterError", "router down", True, repeated=True)
@@ -146,7 +146,7 @@ def test_a_request_written_while_the_last_one_is_answered_survives(
     class NewRequestMeanwhile(EventRecorder):
         """Between the reconcile's read and its clear, a person asks for an abort."""
 
-        def emit(self, ref: RolloutRef, *args: Any, **kwargs: Any) -> None:
+        def emit(self, ref: InvolvedRollout, *args: Any, **kwargs: Any) -> None:
             patch = {"metadata": {"annotations": {ACTION_ANNOTATION: "abort"}}}
             custom.patch_namespaced_custom_object(
                 GROUP, VERSION, namespace, PLURAL, ref.name, patch

@@ -12,18 +12,22 @@ import logging
 from typing import Protocol
 
 from airollout.adapters.kubernetes.decision_log import DecisionLogError
-from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.adapters.kubernetes.events import InvolvedRollout
 from airollout.core.resource.status import PENDING_RECORDS_KEPT, AIRolloutStatus, DecisionRecord
 
 log = logging.getLogger("airollout.decisions")
 
 
 class RecordWriter(Protocol):
-    def write(self, ref: RolloutRef, key: str, record: DecisionRecord) -> None: ...
+    def write(self, ref: InvolvedRollout, key: str, record: DecisionRecord) -> None: ...
 
 
 def write_or_keep(
-    writer: RecordWriter, ref: RolloutRef, key: str, record: DecisionRecord, status: AIRolloutStatus
+    writer: RecordWriter,
+    ref: InvolvedRollout,
+    key: str,
+    record: DecisionRecord,
+    status: AIRolloutStatus,
 ) -> tuple[AIRolloutStatus, bool]:
     """The status after logging `record`, and whether the log took it."""
     try:
@@ -34,7 +38,7 @@ def write_or_keep(
     return status, True
 
 
-def flush(writer: RecordWriter, ref: RolloutRef, status: AIRolloutStatus) -> AIRolloutStatus:
+def flush(writer: RecordWriter, ref: InvolvedRollout, status: AIRolloutStatus) -> AIRolloutStatus:
     """Write the waiting records, oldest first, until the log fails; drop those it took."""
     taken = 0
     for entry in status.pending_records:
@@ -50,7 +54,7 @@ def flush(writer: RecordWriter, ref: RolloutRef, status: AIRolloutStatus) -> AIR
     return status.model_copy(update={"pending_records": status.pending_records[taken:]})
 
 
-def _keep(status: AIRolloutStatus, record: DecisionRecord, ref: RolloutRef) -> AIRolloutStatus:
+def _keep(status: AIRolloutStatus, record: DecisionRecord, ref: InvolvedRollout) -> AIRolloutStatus:
     entry = record.model_dump(mode="json", by_alias=True, exclude_none=True)
     pending = [*status.pending_records, entry]
     for dropped in pending[:-PENDING_RECORDS_KEPT]:
@@ -64,5 +68,5 @@ def _keep(status: AIRolloutStatus, record: DecisionRecord, ref: RolloutRef) -> A
     return status.model_copy(update={"pending_records": pending[-PENDING_RECORDS_KEPT:]})
 
 
-def _names(ref: RolloutRef) -> tuple[str, str]:
+def _names(ref: InvolvedRollout) -> tuple[str, str]:
     return ref.namespace, ref.name

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.adapters.kubernetes.events import InvolvedRollout
 from airollout.adapters.traffic.router import RolloutTarget
 from airollout.controller.spec_check import fallback_machine_spec, machine_spec_of, unsupported
 from airollout.core.resource.names import ACTION_ANNOTATION, ACTION_BY_ANNOTATION
@@ -20,7 +20,7 @@ from airollout.core.rollout.timeline import from_rfc3339
 
 @dataclass(frozen=True)
 class LoadedRollout:
-    ref: RolloutRef
+    ref: InvolvedRollout
     meta: Mapping[str, Any]
     raw_spec: Mapping[str, Any]
     spec: AIRolloutSpec | None  # None when the spec is invalid: see `errors`
@@ -75,7 +75,7 @@ class LoadedRollout:
 def load(body: Mapping[str, Any], default_prometheus: str | None) -> LoadedRollout:
     meta = body.get("metadata") or {}
     raw_spec = body.get("spec") or {}
-    ref = RolloutRef(str(meta.get("namespace")), str(meta.get("name")), str(meta.get("uid")))
+    ref = InvolvedRollout(str(meta.get("namespace")), str(meta.get("name")), str(meta.get("uid")))
     status = AIRolloutStatus.model_validate(body.get("status") or {})
     spec: AIRolloutSpec | None
     try:

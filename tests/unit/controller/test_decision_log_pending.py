@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from airollout.adapters.kubernetes.decision_log import DecisionLogError
-from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.adapters.kubernetes.events import InvolvedRollout
 from airollout.controller import pending_records
 from airollout.core.resource.status import PENDING_RECORDS_KEPT, AIRolloutStatus, DecisionRecord
 from tests.support.controller_fakes import Calls, Harness
 
 pytestmark = pytest.mark.unit
 
-REF = RolloutRef("shop", "web-v2", "uid-1")
+REF = InvolvedRollout("shop", "web-v2", "uid-1")
 
 
 class FlakyLog:
@@ -25,7 +25,7 @@ class FlakyLog:
         self.calls, self.down = calls, True
         self.entries: dict[str, Any] = {}
 
-    def write(self, ref: RolloutRef, key: str, record: DecisionRecord) -> None:
+    def write(self, ref: InvolvedRollout, key: str, record: DecisionRecord) -> None:
         self.calls.append(("log-decision", key))
         if self.down:
             raise DecisionLogError("decision log of shop/web-v2: request entity too large")
@@ -109,7 +109,7 @@ def test_waiting_records_are_capped_dropping_the_oldest() -> None:
 
 def test_a_flush_stops_at_the_first_refusal_and_keeps_the_rest_in_order() -> None:
     class RefusesSecond(FlakyLog):
-        def write(self, ref: RolloutRef, key: str, record: DecisionRecord) -> None:
+        def write(self, ref: InvolvedRollout, key: str, record: DecisionRecord) -> None:
             self.down = len(self.entries) >= 1
             super().write(ref, key, record)
 

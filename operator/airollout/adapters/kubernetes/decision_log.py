@@ -24,7 +24,7 @@ from typing import Any
 import urllib3
 from kubernetes import client
 
-from airollout.adapters.kubernetes.events import RolloutRef
+from airollout.adapters.kubernetes.events import InvolvedRollout
 from airollout.core.decision_log_layout import (
     NAME_ANNOTATION,
     NEWEST_ANNOTATION,
@@ -71,7 +71,7 @@ class DecisionLog:
         self.core, self.budget_bytes = core, budget_bytes
         self._tails: OrderedDict[str, _Tail] = OrderedDict()
 
-    def write(self, ref: RolloutRef, key: str, record: DecisionRecord) -> None:
+    def write(self, ref: InvolvedRollout, key: str, record: DecisionRecord) -> None:
         entry = record.model_dump(mode="json", by_alias=True, exclude_none=True)
         # One JSON line per decision on stdout too, for whoever collects the operator's logs.
         log.info(
@@ -86,7 +86,7 @@ class DecisionLog:
                 f"decision log of {ref.namespace}/{ref.name}: {reason}"
             ) from error
 
-    def _write(self, ref: RolloutRef, entry: str, text: str, time: str) -> None:
+    def _write(self, ref: InvolvedRollout, entry: str, text: str, time: str) -> None:
         tail = self._tails.get(ref.uid) or self._find_tail(ref)
         if tail is None:
             tail = self._create(ref, 1, entry, text, time)
@@ -102,7 +102,7 @@ class DecisionLog:
         grown = tail.size + len(entry.encode()) + len(text.encode())
         return entry in tail.keys or not tail.keys or grown <= self.budget_bytes
 
-    def _patch(self, ref: RolloutRef, tail: _Tail, entry: str, text: str, time: str) -> _Tail:
+    def _patch(self, ref: InvolvedRollout, tail: _Tail, entry: str, text: str, time: str) -> _Tail:
         body = {
             "metadata": {"annotations": {NEWEST_ANNOTATION: newer(tail.newest, time)}},
             "data": {entry: text},
@@ -116,7 +116,7 @@ class DecisionLog:
             return self._create(ref, tail.part, entry, text, time)
         return _tail_of(patched)
 
-    def _create(self, ref: RolloutRef, part: int, entry: str, text: str, time: str) -> _Tail:
+    def _create(self, ref: InvolvedRollout, part: int, entry: str, text: str, time: str) -> _Tail:
         name = part_name(ref.name, ref.uid, part)
         metadata = client.V1ObjectMeta(
             name=name,
@@ -133,7 +133,9 @@ class DecisionLog:
             return self._into_existing(ref, name, entry, text, time)
         return _tail_of(created)
 
-    def _into_existing(self, ref: RolloutRef, name: str, entry: str, text: str, time: str) -> _Tail:
+    def _into_existing(
+        self, ref: InvolvedRollout, name: str, entry: str, text: str, time: str
+    ) -> _Tail:
         """The part was created meanwhile (a second writer, a lost answer): write into it,
         unless it is another rollout's whose UID starts the same way."""
         found = self.core.read_namespaced_config_map(name, ref.namespace)
@@ -144,7 +146,7 @@ class DecisionLog:
             )
         return self._patch(ref, _tail_of(found), entry, text, time)
 
-    def _find_tail(self, ref: RolloutRef) -> _Tail | None:
+    def _find_tail(self, ref: InvolvedRollout) -> _Tail | None:
         """After a restart: the newest part of this UID, read once, or None if it has none."""
         numbers = [part.part for part in self._metadata(ref.namespace, uid_selector(ref.uid))]
         if not numbers:
@@ -165,7 +167,7 @@ class DecisionLog:
         oldest first: the API `airollout history` and the feedback loop read."""
         return history(self._parts(namespace, name_selector(rollout)), rollout)
 
-    def records(self, ref: RolloutRef) -> dict[str, dict[str, Any]]:
+    def records(self, ref: InvolvedRollout) -> dict[str, dict[str, Any]]:
         """One rollout's records by window key; empty if it has none yet."""
         parts = self._parts(ref.namespace, uid_selector(ref.uid))
         return {entry.key: dict(entry.record) for entry in history(parts)}

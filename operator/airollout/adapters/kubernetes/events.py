@@ -28,13 +28,16 @@ AGGREGATE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
-class RolloutRef:
+class InvolvedRollout:
+    """The AIRollout an Event is about (its involvedObject); the uid keeps a re-created
+    rollout of the same name apart from the one before it."""
+
     namespace: str
     name: str
     uid: str
 
 
-def event_name(ref: RolloutRef, key: str) -> str:
+def event_name(ref: InvolvedRollout, key: str) -> str:
     digest = hashlib.sha256(f"{ref.uid}/{key}".encode()).hexdigest()[:16]
     return f"{ref.name[:200]}.{digest}"
 
@@ -55,7 +58,7 @@ class EventRecorder:
 
     def emit(
         self,
-        ref: RolloutRef,
+        ref: InvolvedRollout,
         key: str,
         reason: str,
         message: str,
@@ -80,7 +83,7 @@ class EventRecorder:
         for name in [name for name, tally in self._tallies.items() if tally.uid == uid]:
             del self._tallies[name]
 
-    def _tally(self, ref: RolloutRef, name: str) -> bool:
+    def _tally(self, ref: InvolvedRollout, name: str) -> bool:
         """Count one occurrence; True when it waits for a later bump instead of a write now."""
         now, tally = self.clock(), self._tallies.get(name)
         if tally is None:
@@ -112,7 +115,7 @@ class EventRecorder:
 
 
 def _event(
-    ref: RolloutRef, name: str, reason: str, message: str, warning: bool
+    ref: InvolvedRollout, name: str, reason: str, message: str, warning: bool
 ) -> client.CoreV1Event:
     now = datetime.now(UTC)
     return client.CoreV1Event(
