@@ -18,7 +18,7 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
@@ -49,6 +49,8 @@ QUERIES = {
     "bucketsQuery": f"sum by (le) (increase({DURATION_METRIC}_bucket{{{_SELECTOR}}}{_WINDOW}))",
 }
 LABELS = ("namespace", "deployment", "version")
+# With an Argo Rollout both versions are one workload's pods, told apart by this label.
+HASH_LABEL = "pod_template_hash"
 _MS_PER_SECOND = 1000.0
 
 
@@ -75,6 +77,7 @@ class ReadyReplicas(NamedTuple):
 
 NO_PODS = ReadyReplicas(0, 0)
 SharesSource = Callable[[], tuple[int, int]]
+HashSource = Callable[[], Mapping[Version, str]]
 
 
 @dataclass(slots=True)
@@ -111,6 +114,7 @@ class _Traffic:
     ready: ReadyReplicas = NO_PODS
     history: list[SliceStart] = field(default_factory=list)
     served: dict[Version, _ServedRequests] = field(default_factory=dict)
+    hashes: Mapping[Version, str] = field(default_factory=dict)
 
 
 class Workload:
@@ -126,8 +130,12 @@ class Workload:
         shares_source: SharesSource,
         settings: WorkloadSettings,
         clock: Callable[[], float] = time.monotonic,
+        hash_source: HashSource | None = None,
     ) -> None:
+        """`hash_source`, read after each share poll, gives each version's pod template
+        hash for the HASH_LABEL of its series; without one the series have no such label."""
         self.scenario = scenario
+        self._hash_source = hash_source
         self.settings = settings
         self._shares_source = shares_source
         self._clock = clock
@@ -159,8 +167,10 @@ class Workload:
             print(f"workload: cannot read ready replicas: {error}", file=sys.stderr, flush=True)
             return
         ready = ReadyReplicas(max(int(stable), 0), max(int(canary), 0))
+        hashes = dict(self._hash_source()) if self._hash_source is not None else {}
         with self._lock:
             self._traffic.ready = ready
+            self._traffic.hashes = hashes
             history = self._traffic.history
             if not history or history[-1].weight != ready.canary_weight():
                 history.append(SliceStart(self.scenario_time_s(), ready.canary_weight()))
@@ -194,17 +204,20 @@ class Workload:
 
     def metric_families(self) -> Iterator[Metric]:
         """The series Prometheus scrapes now: counters and histogram of the visible versions."""
+        names = (*LABELS, HASH_LABEL) if self._hash_source is not None else LABELS
         requests = CounterMetricFamily(
-            REQUESTS_METRIC, "Requests served, by version and status.", labels=(*LABELS, "status")
+            REQUESTS_METRIC, "Requests served, by version and status.", labels=(*names, "status")
         )
         durations = HistogramMetricFamily(
-            DURATION_METRIC, "Request latency in seconds, by version.", labels=LABELS
+            DURATION_METRIC, "Request latency in seconds, by version.", labels=names
         )
         with self._lock:
             for version, served in self._traffic.served.items():
                 if not served.visible:
                     continue
                 labels = [self.settings.namespace, self.settings.deployment(version), version.value]
+                if self._hash_source is not None:
+                    labels.append(self._traffic.hashes.get(version, ""))
                 requests.add_metric([*labels, STATUS_OK], served.ok)
                 requests.add_metric([*labels, STATUS_ERROR], served.errors)
                 durations.add_metric(labels, self._cumulative_buckets(served), served.latency_sum_s)

@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", required=True, help="scenario file (format v1)")
     parser.add_argument("--namespace", required=True, help="namespace of the Deployments")
     parser.add_argument("--target", required=True, help="the stable Deployment's name")
+    parser.add_argument(
+        "--argo-rollout",
+        action="store_true",
+        help="--target is an Argo Rollout: shares from its ReplicaSets, and series labelled "
+        "pod_template_hash",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
     parser.add_argument("--rps", type=float, help="requests per second (default: scenario's)")
@@ -48,21 +54,26 @@ def run_workload(args: argparse.Namespace) -> int:
     # Imported here so `airollout --help` does not load the Kubernetes client.
     from kubernetes.config import ConfigException
 
-    from airollout_tools.sim.cluster_shares import ClusterShares
+    from airollout_tools.sim.cluster_shares import ClusterShares, RolloutShares
 
     if args.time_scale <= 0 or (args.rps is not None and args.rps < 0):
         print("workload: --time-scale must be > 0 and --rps >= 0", file=sys.stderr)
         return 2
     try:
         scenario = load_scenario(args.scenario)
-        shares = ClusterShares(args.namespace, args.target, args.kubeconfig)
+        shares: ClusterShares | RolloutShares
+        if args.argo_rollout:
+            shares = RolloutShares(args.namespace, args.target, args.kubeconfig)
+        else:
+            shares = ClusterShares(args.namespace, args.target, args.kubeconfig)
     except ScenarioError as error:
         print(f"workload: {error}", file=sys.stderr)
         return 2
     except ConfigException as error:
         print(f"workload: cannot use the kubeconfig: {error}", file=sys.stderr)
         return 2
-    workload = Workload(scenario, shares, _settings(args))
+    hashes = shares.hashes if isinstance(shares, RolloutShares) else None
+    workload = Workload(scenario, shares, _settings(args), hash_source=hashes)
     url = workload.start(args.host, args.port)
     print(f"listening on {url}", flush=True)
     _wait_for_termination()
