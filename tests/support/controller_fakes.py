@@ -1,7 +1,8 @@
 """In-memory stand-ins for the Kubernetes APIs and the router the reconciler calls.
 
 Every call lands in one shared `calls` list, so a test can check what happened in which
-order (the status write must come before any traffic change: invariant 5).
+order (the status write must come before any traffic change: invariant 5 in
+docs/architecture.md#safety-invariants).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rollout step state machine: pure functions from (status, event) to (status, actions)."""
+"""The rollout state machine: pure functions from (status, input) to (status, actions)."""
 
 from airollout.core.rollout.machine import step
 from airollout.core.rollout.machine_spec import HoldExpiry, MachineSpec, OnHold, ScoreThresholds

@@ -1,9 +1,10 @@
-"""`step`: one event in, the new status and the actions to carry out.
+"""`step`: one input in, the new status and the actions to carry out (a `Transition`).
 
 Pure: no I/O and no clock (time comes in as `now`), so the controller can replay a step
-after a crash and get the same actions with the same keys (safety invariant 5). An event
-that does not apply where the rollout stands (a duplicate, a stale key, a verdict for a
-window already judged) returns the status unchanged and no action.
+after a crash and get the same actions with the same keys (invariant 5 in
+docs/architecture.md#safety-invariants). An input that does not apply where the rollout
+stands (a duplicate, a stale key, a verdict for a window already judged) returns the status
+unchanged and no action.
 """
 
 from __future__ import annotations
