@@ -94,15 +94,8 @@ REJECTED = [
      "spec.traffic.slices", "the last slice must be 100"),
     ("slice above 100", set_in("traffic.slices", [10, 101]),
      "spec.traffic.slices[1]", "less than or equal to 100"),
-    ("manualReview not below autoPromote",
-     set_in(
-         "promotion",
-         {
-             "jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}},
-             "thresholds": {"autoPromote": 0.7, "manualReview": 0.7},
-         },
-     ),
-     "spec.promotion.thresholds.manualReview", "manualReview must be below autoPromote"),
+    ("router not built yet", set_in("traffic.router", "gatewayAPI"),
+     "spec.traffic.router", 'Unsupported value: "gatewayAPI"'),
     ("bad duration", set_in("analysis.interval", "2 minutes"),
      "spec.analysis.interval", "should match"),
     ("unknown judge mode", set_in("judge.mode", "oracle"),
@@ -140,6 +133,27 @@ def test_invalid_rollouts_are_rejected_naming_the_field(
     assert message in rejected.stderr, rejected.stderr
     # the operator's own check agrees with the apiserver, so neither line of defence is slack
     assert validate(spec) != []
+
+
+@pytest.mark.parametrize("field", ["selection", "promotion"])
+def test_a_field_of_a_feature_not_built_yet_is_refused_or_pruned_never_stored(
+    crd_installed: Path, namespace: str, field: str
+) -> None:
+    manifest = example(namespace)
+    manifest["spec"][field] = {"jobTemplate": {"spec": {}}}
+
+    refused = apply(crd_installed, manifest)  # kubectl's default: strict field validation
+    warned = kubectl(
+        crd_installed, "apply", "--validate=warn", "-o", "json", "-f", "-",
+        stdin=json.dumps(manifest),
+    )  # fmt: skip
+
+    assert refused.returncode != 0
+    assert f'unknown field "spec.{field}"' in refused.stderr, refused.stderr
+    # Any client that does not ask for strict validation gets the object without the field.
+    assert warned.returncode == 0, warned.stderr
+    assert f'unknown field "spec.{field}"' in warned.stderr, warned.stderr
+    assert field not in json.loads(warned.stdout)["spec"]
 
 
 def test_kubectl_get_air_shows_phase_weight_last_decision_and_age(

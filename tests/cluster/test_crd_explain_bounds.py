@@ -63,7 +63,7 @@ def test_an_error_rate_bound_of_one_is_accepted(crd_installed: Path, namespace: 
     [
         ("airollout.spec.analysis.metrics.max", "fraction from 0 to 1"),
         ("airollout.spec.targetRef.name", "Name of the Deployment"),
-        ("airollout.spec.selection", "Not built yet"),
+        ("airollout.spec.traffic.router", "the share of pods behind one Service"),
         ("airollout.status.conditions.lastTransitionTime", "RFC 3339"),
     ],
 )
@@ -82,6 +82,18 @@ def test_no_field_of_the_spec_lacks_a_description(crd_installed: Path) -> None:
     assert "targetRef" in explained.stdout
     # --recursive lists names and types only; each field's own page is checked above and
     # every property by tests/unit/api/test_crd_descriptions.py.
-    for field in ("analysis", "traffic", "judge", "onHold", "promotion"):
+    for field in ("analysis", "traffic", "judge", "onHold", "template"):
         page = kubectl(crd_installed, "explain", f"airollout.spec.{field}")
         assert "<no description>" not in page.stdout, field
+
+
+@pytest.mark.parametrize(
+    "field", ["spec.selection", "spec.promotion", "spec.traffic.gatewayAPI", "status.testPlan"]
+)
+def test_kubectl_explain_knows_no_field_of_a_feature_not_built_yet(
+    crd_installed: Path, field: str
+) -> None:
+    explained = kubectl(crd_installed, "explain", f"airollout.{field}")
+
+    assert explained.returncode != 0, explained.stdout
+    assert "does not exist" in explained.stderr, explained.stderr

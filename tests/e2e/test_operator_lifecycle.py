@@ -14,7 +14,7 @@ from airollout.adapters.kubernetes.clients import KubeClients
 from airollout.adapters.kubernetes.events import AGGREGATE_SECONDS, EventRecorder, InvolvedRollout
 from airollout.controller.app import build_reconciler
 from airollout.core.resource.names import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
-from airollout_tools.bench.scale.idle import GATEWAY_API
+from airollout_tools.bench.scale.idle import REFUSED_METRIC
 from tests.e2e.operator_harness import (
     create_rollout,
     create_target,
@@ -79,8 +79,10 @@ def ticks(operator: Any) -> float:
 def test_a_failed_rollout_runs_no_timer_yet_still_answers_a_request(
     kube_api: client.ApiClient, namespace: str, operator: Any, eventually: Any
 ) -> None:
-    # Failed (InvalidSpec) at once: the gatewayAPI router is not built yet.
-    manifest = rollout_manifest("web-v2", traffic={"slices": [10, 100], **GATEWAY_API})
+    # Failed (InvalidSpec) at once: its query names a variable the operator does not know.
+    manifest = rollout_manifest(
+        "web-v2", traffic={"slices": [10, 100]}, analysis={"metrics": [REFUSED_METRIC]}
+    )
     create_rollout(kube_api, namespace, manifest)
     eventually(
         lambda: status_of(kube_api, namespace, "web-v2").get("phase") == "Failed", 30, "Failed"

@@ -1,5 +1,5 @@
 """What the operator reads from an AIRollout object: its spec as the machine sees it, and
-the checks the operator adds to the schema's for what this build cannot do yet."""
+the checks the schema cannot make (query variables, a Prometheus to send them to)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,19 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airollout.adapters.metrics.queries import query_errors
-from airollout.core.resource.spec import AIRolloutSpec, Router
+from airollout.core.resource.spec import AIRolloutSpec
 from airollout.core.resource.validation import FieldError
-from airollout.core.rollout.machine_spec import MachineSpec, OnHold, ScoreThresholds
+from airollout.core.rollout.machine_spec import MachineSpec, OnHold
 
 
 def machine_spec_of(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> MachineSpec:
     on_hold = spec.on_hold
-    promotion = spec.promotion
     return MachineSpec(
         generation=int(meta.get("generation") or 1),
         slices=tuple(spec.traffic.slices),
         interval_s=spec.analysis.interval_seconds,
         warmup_s=spec.analysis.warmup_seconds,
         on_hold=OnHold(on_hold.timeout_seconds, on_hold.then) if on_hold else None,
-        selection=spec.selection is not None,
-        promotion=(
-            ScoreThresholds(promotion.thresholds.auto_promote, promotion.thresholds.manual_review)
-            if promotion
-            else None
-        ),
         paused=spec.paused,
         name=str(meta.get("name", "")),
         namespace=str(meta.get("namespace", "")),
@@ -55,14 +48,6 @@ def fallback_machine_spec(raw_spec: Any, meta: Mapping[str, Any]) -> MachineSpec
 
 def unsupported(spec: AIRolloutSpec, default_prometheus: str | None) -> Iterator[FieldError]:
     """Valid by the schema, but not something this operator can carry out."""
-    if spec.traffic.router is Router.GATEWAY_API:
-        yield FieldError(
-            "spec.traffic.router", "the gatewayAPI router is not built yet; use replicas"
-        )
-    if spec.selection is not None:
-        yield FieldError("spec.selection", "test-selection Jobs are not built yet")
-    if spec.promotion is not None:
-        yield FieldError("spec.promotion", "promotion Jobs are not built yet")
     yield from query_errors(spec.analysis.metrics)
     if spec.analysis.metrics and spec.analysis.prometheus is None and not default_prometheus:
         yield FieldError(

@@ -15,7 +15,6 @@ pytestmark = pytest.mark.unit
 names = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True)
 texts = st.text(min_size=1, max_size=20)
 durations = st.from_regex(DURATION_PATTERN, fullmatch=True).filter(lambda d: len(d) >= 2)
-fractions = st.floats(min_value=0, max_value=1)
 bounds = st.none() | st.floats(allow_nan=False, allow_infinity=False, width=32)
 
 
@@ -44,10 +43,6 @@ llm = st.fixed_dictionaries(
         "timeout": durations,
         "maxRetries": st.integers(0, 10),
     },
-)
-job_template = st.fixed_dictionaries(
-    {"spec": st.dictionaries(names, st.integers() | texts, max_size=3)},
-    optional={"metadata": optional(labels=st.dictionaries(names, names, max_size=2))},
 )
 
 specs = st.fixed_dictionaries(
@@ -79,11 +74,6 @@ specs = st.fixed_dictionaries(
         "judge": optional(mode=st.sampled_from(["rules", "llm", "hybrid"]), llm=llm),
         "onHold": st.fixed_dictionaries(
             {"timeout": durations}, optional={"then": st.sampled_from(["rollback", "pause"])}
-        ),
-        "selection": st.fixed_dictionaries({"jobTemplate": job_template}),
-        "promotion": st.fixed_dictionaries(
-            {"jobTemplate": job_template},
-            optional={"thresholds": optional(autoPromote=fractions, manualReview=fractions)},
         ),
         "paused": st.booleans(),
     },

@@ -42,7 +42,7 @@ def test_without_gates_traffic_moves_to_the_first_slice_at_once() -> None:
     assert of_type(actions, SetWeight) == [SetWeight(weight=10, key="g1-s0-weight")]
 
 
-def test_selection_runs_first_and_its_plan_is_kept() -> None:
+def test_selection_runs_first_then_the_promotion_job() -> None:
     driver = Driver(spec=GATED)
     actions = driver.send(Start())
     assert driver.status.phase is Phase.SELECTING
@@ -50,7 +50,7 @@ def test_selection_runs_first_and_its_plan_is_kept() -> None:
 
     actions = driver.send(SelectionFinished("g1-selection", {"suites": ["checkout-e2e"]}))
     assert driver.status.phase is Phase.EVALUATING
-    assert driver.status.test_plan == {"suites": ["checkout-e2e"]}
+    assert driver.status.awaiting == "g1-promotion"
     assert of_type(actions, CreateJob) == [CreateJob(JobKind.PROMOTION, "g1-promotion")]
 
 
@@ -74,14 +74,16 @@ def test_a_score_at_auto_promote_starts_the_first_slice() -> None:
     driver = scored(0.9)
     assert driver.status.phase is Phase.PROGRESSING
     assert driver.status.weight == 10
-    assert driver.status.promotion == {"score": 0.9, "decision": "auto-promote"}
+    assert driver.status.reason == "AutoPromoted"
+    assert "0.900" in driver.status.message
 
 
 def test_a_score_in_the_review_band_waits_for_approval_and_resume_approves() -> None:
     driver = scored(0.8)
     assert driver.status.phase is Phase.AWAITING_APPROVAL
     assert driver.status.weight == 0
-    assert driver.status.promotion == {"score": 0.8, "decision": "manual-review"}
+    assert driver.status.reason == "ManualReview"
+    assert "0.800" in driver.status.message
 
     actions = driver.send(Resume(by="alice"))
     assert driver.status.phase is Phase.PROGRESSING
@@ -94,7 +96,7 @@ def test_a_score_below_manual_review_blocks_and_says_both_numbers() -> None:
     assert driver.status.phase is Phase.BLOCKED
     assert "0.500" in driver.status.message
     assert "manualReview 0.7" in driver.status.message
-    assert driver.status.promotion == {"score": 0.5, "decision": "block"}
+    assert driver.status.reason == "PromotionBlocked"
 
 
 def test_resume_does_not_unblock_a_low_score_but_a_person_can_promote() -> None:

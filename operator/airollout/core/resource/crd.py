@@ -17,12 +17,7 @@ from pydantic import BaseModel
 
 from airollout.core.resource.schema import JsonSchema, structural_schema
 from airollout.core.resource.spec import AIRolloutSpec
-from airollout.core.resource.status import (
-    AIRolloutStatus,
-    DecisionRecord,
-    PromotionResult,
-    TestPlan,
-)
+from airollout.core.resource.status import AIRolloutStatus, DecisionRecord
 
 GROUP = "airollout.dev"
 VERSION = "v1alpha1"
@@ -57,8 +52,6 @@ def status_schema() -> JsonSchema:
             "items": _open_ended(DecisionRecord),
         },
         "evidence": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        "testPlan": _open_ended(TestPlan),
-        "promotion": _open_ended(PromotionResult),
     }
     for name, shape in typed.items():  # the field's own description stays
         properties[name] = {**shape, "description": properties[name]["description"]}

@@ -21,7 +21,6 @@ MAX_METRICS = 20
 MAX_QUERY_LENGTH = 4096
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
 URL_PATTERN = r"^https?://[^\s]+$"
-NOT_BUILT = "Not built yet: a spec that sets it is Failed (InvalidSpec)."
 
 
 def _checked_duration(text: str) -> str:
@@ -99,15 +98,6 @@ class PodTemplate(SpecModel):
 
 class Router(StrEnum):
     REPLICAS = "replicas"
-    GATEWAY_API = "gatewayAPI"
-
-
-class GatewayAPITraffic(SpecModel):
-    """The HTTPRoute whose backend weights carry the traffic split."""
-
-    http_route: ShortText = Field(description="HTTPRoute whose backend weights are set.")
-    stable_service: ShortText = Field(description="Service of the stable pods.")
-    canary_service: ShortText = Field(description="Service of the canary pods.")
 
 
 class TrafficSpec(SpecModel):
@@ -127,29 +117,18 @@ class TrafficSpec(SpecModel):
                 "the last slice must be 100",
                 ".slices",
             ),
-            (
-                "self.router != 'gatewayAPI' || has(self.gatewayAPI)",
-                "router gatewayAPI needs gatewayAPI.httpRoute and its services",
-                ".gatewayAPI",
-            ),
         )
     )
 
     router: Router = Field(
         default=Router.REPLICAS,
-        description="How traffic is split: replicas (the share of pods behind one Service). "
-        "gatewayAPI is not built yet: a spec that sets it is Failed (InvalidSpec).",
+        description="How traffic is split: replicas (the share of pods behind one Service).",
     )
     slices: list[Annotated[int, Field(ge=1, le=100)]] = Field(
         default=[10, 25, 50, 100],
         min_length=1,
         max_length=MAX_SLICES,
         description="The canary's percentage of traffic at each step, increasing, ending at 100.",
-    )
-    gateway_api: GatewayAPITraffic | None = Field(
-        default=None,
-        alias="gatewayAPI",
-        description=f"The HTTPRoute of router gatewayAPI. {NOT_BUILT}",
     )
 
 
@@ -366,60 +345,6 @@ class OnHoldSpec(SpecModel):
         return parse_duration(self.timeout)
 
 
-class JobTemplateMetadata(SpecModel):
-    """Labels and annotations of the Job."""
-
-    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the Job.")
-    annotations: dict[str, str] = Field(default_factory=dict, description="Annotations of the Job.")
-
-
-class JobTemplate(SpecModel):
-    """A batch/v1 JobTemplateSpec: `spec` is a JobSpec, passed to the apiserver as written."""
-
-    metadata: JobTemplateMetadata | None = None
-    spec: dict[str, Any] = Field(description="A batch/v1 JobSpec.")
-
-
-class SelectionSpec(SpecModel):
-    """A Job that chooses the test suites for this change.
-
-    Not built yet: a spec that sets it is Failed (InvalidSpec).
-    """
-
-    job_template: JobTemplate
-
-
-class PromotionThresholds(SpecModel):
-    """Scores at or above autoPromote promote; below manualReview block; between: review."""
-
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            (
-                "self.manualReview < self.autoPromote",
-                "manualReview must be below autoPromote",
-                ".manualReview",
-            )
-        )
-    )
-
-    auto_promote: float = Field(
-        default=0.9, ge=0, le=1, description="Lowest score that promotes without review."
-    )
-    manual_review: float = Field(
-        default=0.7, ge=0, le=1, description="Lowest score that asks for a review."
-    )
-
-
-class PromotionSpec(SpecModel):
-    """A Job that scores the change before traffic moves.
-
-    Not built yet: a spec that sets it is Failed (InvalidSpec).
-    """
-
-    job_template: JobTemplate
-    thresholds: PromotionThresholds = Field(default_factory=PromotionThresholds)
-
-
 class AIRolloutSpec(SpecModel):
     """A progressive rollout of one Deployment to a new pod template."""
 
@@ -432,10 +357,4 @@ class AIRolloutSpec(SpecModel):
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     judge: JudgeSpec = Field(default_factory=JudgeSpec)
     on_hold: OnHoldSpec | None = None
-    selection: SelectionSpec | None = Field(
-        default=None, description=f"Test selection by a Job. {NOT_BUILT}"
-    )
-    promotion: PromotionSpec | None = Field(
-        default=None, description=f"A promotion score from a Job. {NOT_BUILT}"
-    )
     paused: bool = Field(default=False, description="true: stop where it stands until false.")

@@ -24,7 +24,6 @@ class Phase(StrEnum):
 
 
 TERMINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED})
-NOT_BUILT = "Not built yet: a spec that sets it is Failed (InvalidSpec)."
 PENDING_RECORDS_KEPT = 50  # a record is a few KiB; the status must stay far below 1 MiB
 
 
@@ -115,12 +114,6 @@ class AIRolloutStatus(CamelModel):
     analysis_restarted: str | None = Field(
         default=None, description="Why the evidence was reset; the next record says it."
     )
-    test_plan: dict[str, Any] | None = Field(
-        default=None, description=f"The suites the selection Job chose. {NOT_BUILT}"
-    )
-    promotion: dict[str, Any] | None = Field(
-        default=None, description=f"The promotion Job's score and decision. {NOT_BUILT}"
-    )
     conditions: list[Condition] = Field(
         default_factory=list, description="Progressing, Paused and Completed."
     )
@@ -193,27 +186,3 @@ class DecisionRecord(CamelModel):
     analysis_restarted: str | None = Field(
         default=None, description="Set on the first record after a new canary version: why."
     )
-
-
-class TestPlan(CamelModel):
-    """What the selection Job decided to run for this change."""
-
-    __test__ = False  # not a pytest test class, whatever its name says
-
-    suites: list[str] = Field(default_factory=list, description="Suites to run.")
-    skipped: list[str] = Field(default_factory=list, description="Suites skipped.")
-    reason: str = Field(default="", description="Why.")
-
-
-class PromotionDecision(StrEnum):
-    AUTO_PROMOTE = "auto-promote"
-    MANUAL_REVIEW = "manual-review"
-    BLOCK = "block"
-
-
-class PromotionResult(CamelModel):
-    """The promotion Job's confidence score and what the thresholds made of it."""
-
-    score: float = Field(ge=0, le=1, description="Confidence from 0 to 1.")
-    decision: PromotionDecision = Field(description="auto-promote, manual-review or block.")
-    reasons: list[str] = Field(default_factory=list, description="Why.")

@@ -23,15 +23,11 @@ from airollout.core.resource.spec import (
     AIRolloutSpec,
     AnalysisSpec,
     Comparison,
-    JobTemplate,
     JudgeMode,
     JudgeSpec,
     MetricSpec,
     OnHoldSpec,
     PodTemplate,
-    PromotionSpec,
-    Router,
-    SelectionSpec,
     TrafficSpec,
 )
 
@@ -44,7 +40,6 @@ QUERIES_BY_KIND: Mapping[MetricKind, tuple[str, ...]] = {
     MetricKind.GAUGE: ("query",),
 }
 ALL_QUERIES = ("query", "errorQuery", "totalQuery", "bucketsQuery")
-JOB_RESTART_POLICIES = ("Never", "OnFailure")
 PATTERN_MEANINGS: Mapping[str, str] = {
     URL_PATTERN: "must be an http:// or https:// URL",
     NAME_PATTERN: "must be lowercase letters, digits, '-', '_' or '.', "
@@ -107,7 +102,11 @@ _MESSAGES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "greater_than": lambda ctx: f"must be greater than {ctx['gt']:g}",
     "less_than_equal": lambda ctx: f"must be at most {ctx['le']:g}",
     "less_than": lambda ctx: f"must be less than {ctx['lt']:g}",
-    "enum": lambda ctx: f"must be one of {ctx['expected']}",
+    "enum": lambda ctx: (
+        f"must be one of {ctx['expected']}"
+        if " or " in ctx["expected"]
+        else f"must be {ctx['expected']}"
+    ),
     "literal_error": lambda ctx: f"must be {ctx['expected']}",
     "string_pattern_mismatch": lambda ctx: PATTERN_MEANINGS.get(
         ctx["pattern"], f"must match {ctx['pattern']}"
@@ -141,8 +140,6 @@ def _template_errors(template: PodTemplate) -> Iterator[FieldError]:
 
 def _traffic_errors(traffic: TrafficSpec) -> Iterator[FieldError]:
     yield from _slice_errors(traffic.slices)
-    if traffic.router is Router.GATEWAY_API and traffic.gateway_api is None:
-        yield FieldError("spec.traffic.gatewayAPI", "required when router is gatewayAPI")
 
 
 def _judge_errors(judge: JudgeSpec) -> Iterator[FieldError]:
@@ -153,20 +150,6 @@ def _judge_errors(judge: JudgeSpec) -> Iterator[FieldError]:
 def _on_hold_errors(on_hold: OnHoldSpec) -> Iterator[FieldError]:
     if on_hold.timeout_seconds <= 0:
         yield FieldError("spec.onHold.timeout", "must be longer than 0s")
-
-
-def _selection_errors(selection: SelectionSpec) -> Iterator[FieldError]:
-    yield from _job_errors("spec.selection.jobTemplate", selection.job_template)
-
-
-def _promotion_errors(promotion: PromotionSpec) -> Iterator[FieldError]:
-    yield from _job_errors("spec.promotion.jobTemplate", promotion.job_template)
-    thresholds = promotion.thresholds
-    if thresholds.manual_review >= thresholds.auto_promote:
-        yield FieldError(
-            "spec.promotion.thresholds.manualReview",
-            f"must be below autoPromote ({thresholds.auto_promote:g})",
-        )
 
 
 def _slice_errors(slices: Sequence[int]) -> Iterator[FieldError]:
@@ -226,21 +209,6 @@ def _fraction_errors(path: str, metric: MetricSpec) -> Iterator[FieldError]:
             )
 
 
-def _job_errors(path: str, job: JobTemplate) -> Iterator[FieldError]:
-    template = job.spec.get("template")
-    pod = template.get("spec") if isinstance(template, dict) else None
-    pod_path = f"{path}.spec.template.spec"
-    if not isinstance(pod, dict):
-        yield FieldError(pod_path, "required: a Job's pod spec")
-        return
-    containers = pod.get("containers")
-    if not isinstance(containers, list) or not containers:
-        yield FieldError(f"{pod_path}.containers", "must list at least one container")
-    restart = pod.get("restartPolicy")
-    if restart is not None and restart not in JOB_RESTART_POLICIES:
-        yield FieldError(f"{pod_path}.restartPolicy", "must be Never or OnFailure for a Job")
-
-
 @dataclass(frozen=True, slots=True)
 class _Section:
     """A part of the spec whose rules can be checked on its own once it parses."""
@@ -258,8 +226,6 @@ _SECTIONS = (
     _Section("analysis", AnalysisSpec, _analysis_errors),
     _Section("judge", JudgeSpec, _judge_errors),
     _Section("onHold", OnHoldSpec, _on_hold_errors),
-    _Section("selection", SelectionSpec, _selection_errors),
-    _Section("promotion", PromotionSpec, _promotion_errors),
 )
 
 

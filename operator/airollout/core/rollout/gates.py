@@ -1,4 +1,10 @@
-"""The phases before traffic moves: test selection, promotion score, approval."""
+"""The phases before traffic moves: test selection, promotion score, approval.
+
+Nothing reaches these phases yet: their spec fields (`spec.selection`, `spec.promotion`) and
+the status fields that keep the test plan and the score arrive with issues 13 (test
+selection) and 14 (promotion). Until then `MachineSpec.selection` is False and
+`MachineSpec.promotion` None for every rollout, and the logic here is driven by its tests.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +31,8 @@ from airollout.core.rollout.transitions import (
 
 def on_selecting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     match event:
-        case SelectionFinished(key=key, test_plan=plan) if key == status.awaiting:
-            chosen = status.model_copy(update={"test_plan": dict(plan), "awaiting": None})
-            return after_selection(ctx, chosen)
+        case SelectionFinished(key=key) if key == status.awaiting:
+            return after_selection(ctx, status.model_copy(update={"awaiting": None}))
         case SelectionFailed(key=key, reason=reason) if key == status.awaiting:
             return fail(ctx, status, "SelectionFailed", f"The test-selection Job failed: {reason}")
     return None
@@ -59,21 +64,20 @@ def _judge_score(ctx: Context, status: AIRolloutStatus, score: float) -> Transit
             ctx, status, "PromotionJobFailed", f"The promotion score {score} is not in [0, 1]."
         )
     decision = promotion_decision(score, thresholds)
-    scored = status.model_copy(update={"promotion": {"score": score, "decision": decision}})
     if decision == "auto-promote":
         message = f"Promotion score {score:.3f} reaches autoPromote {thresholds.auto_promote}."
-        return enter_slice(ctx, scored, 0, "AutoPromoted", message)
+        return enter_slice(ctx, status, 0, "AutoPromoted", message)
     if decision == "manual-review":
         message = (
             f"Promotion score {score:.3f} is in the manual review band "
             f"[{thresholds.manual_review}, {thresholds.auto_promote}): "
             "resume to approve, or abort."
         )
-        waiting = moved(scored, Phase.AWAITING_APPROVAL, "ManualReview", message)
+        waiting = moved(status, Phase.AWAITING_APPROVAL, "ManualReview", message)
         return waiting, (ctx.event("ManualReview", message),)
     message = (
         f"Promotion score {score:.3f} is below manualReview {thresholds.manual_review}: "
         "blocked; promote to override, or abort."
     )
-    blocked = moved(scored, Phase.BLOCKED, "PromotionBlocked", message)
+    blocked = moved(status, Phase.BLOCKED, "PromotionBlocked", message)
     return blocked, (ctx.event("PromotionBlocked", message),)

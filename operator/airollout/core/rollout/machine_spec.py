@@ -34,6 +34,7 @@ class MachineSpec:
     interval_s: float = 120.0  # length of one analysis window
     warmup_s: float = 30.0  # ignored after each traffic change before a window opens
     on_hold: OnHold | None = None  # None: a hold waits for a person however long it takes
+    # Not set from the spec yet (issues 13 and 14 add spec.selection and spec.promotion):
     selection: bool = False  # a test-selection Job runs before any traffic moves
     promotion: ScoreThresholds | None = None  # a promotion-score Job runs if set
     paused: bool = False

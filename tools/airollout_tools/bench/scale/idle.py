@@ -1,9 +1,9 @@
 """`airollout bench idle`: what finished AIRollouts cost an operator that only watches them.
 
-N AIRollouts that end at rest are created (valid by the schema, but asking for the gatewayAPI
-router this build refuses: Failed (InvalidSpec) after one reconcile each, no Deployment
-needed). Once every one shows its generation observed, the operator (pinned to one core) is
-left alone for `--seconds`; its CPU seconds over that span (from /proc), its peak RSS and the
+N AIRollouts that end at rest are created (valid by the schema, but with a query the
+operator refuses: Failed (InvalidSpec) after one reconcile each, no Deployment needed).
+Once every one shows its generation observed, the operator (pinned to one core) is left
+alone for `--seconds`; its CPU seconds over that span (from /proc), its peak RSS and the
 reconcile ticks it ran are printed. At rest means idle: the ticks should stay at 0. The
 figures are printed, never asserted.
 """
@@ -38,10 +38,13 @@ from airollout_tools.bench.scale.workloads import rollout_manifest
 
 SETTLE_SECONDS = 5.0  # after the last status write: its watch event stops the last timers
 TICKS_METRIC = "airollout_reconcile_ticks_total"
-# Valid by the schema, refused by this build (the router is not built yet): Failed at once.
-GATEWAY_API = {
-    "router": "gatewayAPI",
-    "gatewayAPI": {"httpRoute": "web", "stableService": "web", "canaryService": "web-canary"},
+# Valid by the schema, refused by the operator (the query names a variable no window has):
+# Failed (InvalidSpec) at once.
+REFUSED_METRIC = {
+    "name": "refused",
+    "kind": "gauge",
+    "query": 'up{job="{{ no_such_variable }}"}',
+    "max": 1,
 }
 
 
@@ -131,7 +134,7 @@ def _create_at_rest(
 ) -> None:
     def create(index: int) -> None:
         manifest = rollout_manifest(f"idle-{index}", f"web-{index}", settings)
-        manifest["spec"]["traffic"].update(GATEWAY_API)
+        manifest["spec"]["analysis"]["metrics"] = [REFUSED_METRIC]
         cluster.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, manifest)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
