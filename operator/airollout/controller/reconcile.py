@@ -79,6 +79,7 @@ class Reconciler:
         run.feed_all(sensed.inputs)
         if not run.changed:
             # Follow-ups look at the persisted state; after an intervention they wait a tick.
+            # The awaited router call is made again (it is level-based); its answer is sensed.
             reply = self.actor.follow_through(rollout)
             run.feed_all(self.sensor.follow_ups(rollout, reply))
         run.flush_pending()
