@@ -163,7 +163,9 @@ def test_watch_prints_a_decision_made_while_watching_and_exits_0_on_success(
     watching = threading.Event()
     real_follow = rollout_objects.Rollouts.follow
 
-    def follow_and_signal(self: rollout_objects.Rollouts, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def follow_and_signal(
+        self: rollout_objects.Rollouts, *args: Any, **kwargs: Any
+    ) -> Iterator[Any]:
         for snapshot in real_follow(self, *args, **kwargs):
             watching.set()  # read once: every later change reaches the watch from here
             yield snapshot
