@@ -108,7 +108,7 @@ class Actor:
                 # machine asks for its verdict (JudgeWindow) once a tick finds it ended.
                 pass
             case CreateJob(kind=kind, key=key):
-                # The spec check refuses spec.selection and spec.promotion, so no rollout
+                # No spec field asks for a selection or promotion Job yet, so no rollout
                 # gets here; if one does, it waits in its phase and says why.
                 message = (
                     f"Action CreateJob ({kind.value} Job, key {key}) refused: this operator "
