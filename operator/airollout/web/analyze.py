@@ -55,7 +55,8 @@ class Answer:
 
 def log_ref(request: AnalysisRequest) -> InvolvedRollout:
     """The decision log's key: the Rollout's name and the canary's pod-template-hash."""
-    return InvolvedRollout(request.namespace, f"{LOG_NAME_PREFIX}{request.rollout}", request.canary_hash)
+    name = f"{LOG_NAME_PREFIX}{request.rollout}"
+    return InvolvedRollout(request.namespace, name, request.canary_hash)
 
 
 class AnalysisService:
