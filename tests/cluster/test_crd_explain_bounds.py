@@ -81,7 +81,7 @@ def test_no_field_of_the_spec_lacks_a_description(crd_installed: Path) -> None:
     assert explained.returncode == 0, explained.stderr
     assert "targetRef" in explained.stdout
     # --recursive lists names and types only; each field's own page is checked above and
-    # every property by tests/unit/api/test_crd_descriptions.py.
+    # every property by tests/unit/resource/test_crd_descriptions.py.
     for field in ("analysis", "traffic", "judge", "onHold", "template"):
         page = kubectl(crd_installed, "explain", f"airollout.spec.{field}")
         assert "<no description>" not in page.stdout, field

@@ -48,7 +48,7 @@ def test_every_property_of_the_crd_has_a_description() -> None:
         if not node.get("description") and path not in STANDARD
     ]
 
-    assert missing == [], "add Field(description=...) in api/spec.py or api/status.py"
+    assert missing == [], "add Field(description=...) in core/resource/spec.py or status.py"
 
 
 @pytest.mark.parametrize(
