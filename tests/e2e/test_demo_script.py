@@ -28,6 +28,15 @@ DEMO = REPO / "hack" / "demo.sh"
 DEMO_SECONDS = 240  # the demo's own budget is five minutes; a passing run takes about two
 
 
+def interruptible() -> None:
+    """Run in the child before exec: a terminal's demo is interruptible, whoever runs pytest.
+
+    A test run started in the background of a non-interactive shell inherits SIGINT ignored,
+    and bash can neither trap nor reset a signal ignored at its start.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def demo_environment(demo_dir: Path) -> dict[str, str]:
     return {**os.environ, "AIROLLOUT_DEMO_DIR": str(demo_dir)}
 
@@ -89,6 +98,7 @@ def test_ctrl_c_during_a_rollout_stops_the_operator_the_workloads_and_the_cluste
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=interruptible,
             cwd=REPO,
         )
     try:
