@@ -11,7 +11,6 @@ uses it (deleted, moved to another endpoint, or idle) and at operator shutdown.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import logging
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 
 from kubernetes import client
 
+from airollout.adapters.kubernetes.secrets import secret_value
 from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
 from airollout.adapters.metrics.source import MetricsProvider, WindowData, WindowQuery
 from airollout.core.analysis.types import Observation
@@ -203,21 +203,14 @@ class WindowJudge:
         llm_spec = spec.llm
         api_key, error = "", None
         if llm_spec.api_key_secret_ref is not None:
-            api_key, error = self._secret_value(
-                namespace, llm_spec.api_key_secret_ref.name, llm_spec.api_key_secret_ref.key
+            api_key, error = secret_value(
+                self.core,
+                namespace,
+                llm_spec.api_key_secret_ref.name,
+                llm_spec.api_key_secret_ref.key,
             )
         if error is not None:
             return CombinedJudge(rules, UnusableLLM(error), spec.mode)
         settings = LLMSettings.from_spec(llm_spec, api_key)
         llm = self.llm_clients.client_for(f"{namespace}/{rollout}", settings)
         return CombinedJudge(rules, llm, spec.mode)
-
-    def _secret_value(self, namespace: str, name: str, key: str) -> tuple[str, str | None]:
-        try:
-            secret = self.core.read_namespaced_secret(name, namespace)
-        except client.ApiException as error:
-            return "", f"cannot read Secret {namespace}/{name}: HTTP {error.status}"
-        encoded = (secret.data or {}).get(key)
-        if encoded is None:
-            return "", f"Secret {namespace}/{name} has no key {key!r}"
-        return base64.b64decode(encoded).decode(), None

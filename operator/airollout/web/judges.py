@@ -8,12 +8,12 @@ for the endpoint's life, so each call does not open a new HTTP pool.
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable
 
 from kubernetes import client
 
+from airollout.adapters.kubernetes.secrets import secret_value
 from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
 from airollout.core.judge.combined import CombinedJudge, OpinionSource
 from airollout.core.judge.rules import RulesJudge
@@ -51,7 +51,7 @@ class Judges:
         api_key, error = "", None
         if spec.llm.api_key_secret_ref is not None:
             ref = spec.llm.api_key_secret_ref
-            api_key, error = self._secret_value(request.namespace, ref.name, ref.key)
+            api_key, error = secret_value(self.core, request.namespace, ref.name, ref.key)
         if error is not None:
             return CombinedJudge(rules, _Unusable(error), spec.mode)
         settings = LLMSettings.from_spec(spec.llm, api_key)
@@ -68,13 +68,3 @@ class Judges:
                 if close is not None:
                     close()
             self._clients.clear()
-
-    def _secret_value(self, namespace: str, name: str, key: str) -> tuple[str, str | None]:
-        try:
-            secret = self.core.read_namespaced_secret(name, namespace)
-        except client.ApiException as error:
-            return "", f"cannot read Secret {namespace}/{name}: HTTP {error.status}"
-        encoded = (secret.data or {}).get(key)
-        if encoded is None:
-            return "", f"Secret {namespace}/{name} has no key {key!r}"
-        return base64.b64decode(encoded).decode(), None
