@@ -10,13 +10,16 @@ both count: the loser gets `EvidenceConflictError` and Argo asks again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from kubernetes import client
 
 from airollout.core.decision_log_layout import rollout_label_value
 from airollout.core.resource.names import GROUP
+from airollout.core.rollout.timeline import from_rfc3339
 
 EVIDENCE_LABEL = f"{GROUP}/analysis-evidence"
 ARGO_ROLLOUT_LABEL = f"{GROUP}/argo-rollout"
@@ -113,3 +116,38 @@ class ConfigMapEvidence:
                 changed = f"ConfigMap {namespace}/{name} changed meanwhile"
                 raise EvidenceConflictError(changed) from None
             raise
+
+    def prune(self, namespaces: Sequence[str], cutoff: datetime) -> list[str]:
+        """Delete the evidence of analyses whose last window ended before `cutoff` (every
+        namespace when `namespaces` is empty); returns them as namespace/name. Argo asks
+        no more once a Rollout moved on, so nothing else would ever remove them."""
+        scopes: Sequence[str | None] = namespaces or [None]
+        deleted = []
+        for scope in scopes:
+            for found in self._listed(scope):
+                meta = found.metadata
+                if not _ended_before(found, cutoff):
+                    continue
+                try:
+                    self.core.delete_namespaced_config_map(meta.name, meta.namespace)
+                except client.ApiException as error:
+                    if error.status != 404:
+                        raise
+                deleted.append(f"{meta.namespace}/{meta.name}")
+        return deleted
+
+    def _listed(self, namespace: str | None) -> list[Any]:
+        selector = f"{EVIDENCE_LABEL}=true"
+        if namespace is None:
+            return list(self.core.list_config_map_for_all_namespaces(label_selector=selector).items)
+        return list(self.core.list_namespaced_config_map(namespace, label_selector=selector).items)
+
+
+def _ended_before(found: Any, cutoff: datetime) -> bool:
+    """Unreadable evidence counts by the object's age, so it cannot linger forever."""
+    try:
+        evidence = Evidence.from_json((found.data or {})[DATA_KEY], None)
+        return from_rfc3339(evidence.last_end) < cutoff
+    except (KeyError, ValueError, TypeError):
+        created = found.metadata.creation_timestamp
+        return created is not None and created < cutoff
