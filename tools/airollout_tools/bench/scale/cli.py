@@ -22,8 +22,16 @@ from pathlib import Path
 
 from kubernetes.client.exceptions import ApiException
 
+from airollout_tools.bench.scale.argo_peer import run_side_by_side
 from airollout_tools.bench.scale.cluster import BenchError, run_benchmark
 from airollout_tools.bench.scale.idle import register as register_idle
+from airollout_tools.bench.scale.peer_report import (
+    PeerReport,
+    comparison_json,
+    comparison_row,
+    render_comparison,
+    render_peer_detail,
+)
 from airollout_tools.bench.scale.report import (
     SliceReport,
     render_table,
@@ -55,6 +63,12 @@ def register(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--timeout", type=float, default=600.0, help="seconds to wait per size for all to finish"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    parser.add_argument(
+        "--peer",
+        choices=("argo",),
+        help="after each size, the same rollouts driven by the real Argo Rollouts controller;"
+        " prints one table with both",
+    )
     parser.set_defaults(handler=run_command)
     register_idle(kinds)
     register_soak(kinds)
@@ -90,10 +104,31 @@ def run_command(args: argparse.Namespace) -> int:
         print(render_table(report), file=sys.stderr if args.json else sys.stdout, flush=True)
 
     try:
+        if args.peer:
+            return _side_by_side(settings, args.json)
         reports = run_benchmark(settings, show)
     except (BenchError, ApiException, OSError) as error:
         print(f"airollout bench operator: {error}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report_json(reports, settings)))
+    return 0
+
+
+def _side_by_side(settings: ScaleSettings, as_json: bool) -> int:
+    def show(report: SliceReport | PeerReport) -> None:
+        detail = (
+            render_table(report) if isinstance(report, SliceReport) else render_peer_detail(report)
+        )
+        print(detail, file=sys.stderr if as_json else sys.stdout, flush=True)
+
+    ours, theirs = run_side_by_side(settings, show)
+    rows = [
+        row
+        for mine, peer in zip(ours, theirs, strict=True)
+        for row in (comparison_row("AIRollout", mine), comparison_row(peer.controller, peer))
+    ]
+    print(render_comparison(rows), file=sys.stderr if as_json else sys.stdout, flush=True)
+    if as_json:
+        print(json.dumps(comparison_json(ours, theirs, settings)))
     return 0

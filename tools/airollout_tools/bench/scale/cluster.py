@@ -49,8 +49,31 @@ from airollout_tools.sim.workload import (
 from localcluster.layout import bin_dir_from_env
 
 
+class ProcessProbe:
+    """CPU, peak RSS and allowed cores of the process `pid`, from /proc."""
+
+    @property
+    def pid(self) -> int:
+        raise NotImplementedError
+
+    def cpu_seconds(self) -> float:
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        return cpu_seconds_from_stat(stat, os.sysconf("SC_CLK_TCK"))
+
+    def peak_rss_bytes(self) -> int:
+        return peak_rss_bytes_from_status(Path(f"/proc/{self.pid}/status").read_text())
+
+    def pinned_cores(self) -> tuple[int, ...]:
+        """The cores any of its threads may run on, as the kernel reports them."""
+        cores: set[int] = set()
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            with contextlib.suppress(ProcessLookupError, FileNotFoundError):
+                cores |= os.sched_getaffinity(int(task.name))
+        return tuple(sorted(cores))
+
+
 @dataclass
-class OperatorProcess:
+class OperatorProcess(ProcessProbe):
     """`airollout operator` for one namespace, pinned to one core, its log in a file."""
 
     proc: subprocess.Popen[bytes]
@@ -81,6 +104,10 @@ class OperatorProcess:
         os.sched_setaffinity(proc.pid, {settings.core})
         return cls(proc, f"http://127.0.0.1:{port}/metrics", log_path)
 
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
     def wait_serving(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -96,21 +123,6 @@ class OperatorProcess:
     def metrics_text(self) -> str:
         with urllib.request.urlopen(self.metrics_url, timeout=5) as answer:
             return str(answer.read().decode())
-
-    def cpu_seconds(self) -> float:
-        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        return cpu_seconds_from_stat(stat, os.sysconf("SC_CLK_TCK"))
-
-    def peak_rss_bytes(self) -> int:
-        return peak_rss_bytes_from_status(Path(f"/proc/{self.proc.pid}/status").read_text())
-
-    def pinned_cores(self) -> tuple[int, ...]:
-        """The cores any of the operator's threads may run on, as the kernel reports them."""
-        cores: set[int] = set()
-        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            with contextlib.suppress(ProcessLookupError, FileNotFoundError):
-                cores |= os.sched_getaffinity(int(task.name))
-        return tuple(sorted(cores))
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -304,6 +316,7 @@ def _measure(
         peak_rss_bytes=peak_rss,
         pinned_cores=cores,
         load_average=os.getloadavg(),
+        applied=DelaySummary.of(seen.applied_delays(settings.slices)),
     )
 
 

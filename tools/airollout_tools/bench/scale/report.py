@@ -119,6 +119,8 @@ class SliceReport:
     peak_rss_bytes: int
     pinned_cores: tuple[int, ...]
     load_average: tuple[float, float, float]  # of the machine, when the rollouts finished
+    # window end -> the next slice's weight seen applied (no router change awaited)
+    applied: DelaySummary = DelaySummary(0, math.nan, math.nan, math.nan)
 
     @property
     def all_succeeded(self) -> bool:
@@ -129,13 +131,13 @@ class SliceReport:
         return self.seen.count > 0 and self.seen.p99 <= TARGET_P99_S
 
 
-def _seconds(value: float) -> str:
+def seconds_text(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.2f} s"
 
 
 def _delay_row(label: str, summary: DelaySummary) -> str:
-    figures = f"p50 {_seconds(summary.p50)}  p99 {_seconds(summary.p99)}"
-    return f"  {label:<36} {figures}  max {_seconds(summary.max)}  (n={summary.count})"
+    figures = f"p50 {seconds_text(summary.p50)}  p99 {seconds_text(summary.p99)}"
+    return f"  {label:<36} {figures}  max {seconds_text(summary.max)}  (n={summary.count})"
 
 
 def render_table(report: SliceReport) -> str:
@@ -150,6 +152,7 @@ def render_table(report: SliceReport) -> str:
         f"  {'wall time to all finished':<36} {report.wall_seconds:.1f} s",
         _delay_row("decision delay, seen in status", report.seen),
         _delay_row("decision delay, record time", report.recorded),
+        _delay_row("next weight seen applied", report.applied),
         *(
             _bucket_row(label, report.histograms.get(name))
             for name, label in OPERATOR_HISTOGRAMS.items()
@@ -188,7 +191,7 @@ def report_json(reports: Sequence[SliceReport], settings: ScaleSettings) -> dict
         fields["all_succeeded"] = report.all_succeeded
         fields["met_delay_target"] = report.met_delay_target
         fields["cpu_utilisation"] = _utilisation(report)
-        finite: dict[str, Any] = _finite(fields)
+        finite: dict[str, Any] = json_safe(fields)
         return finite
 
     return {
@@ -205,10 +208,10 @@ def report_json(reports: Sequence[SliceReport], settings: ScaleSettings) -> dict
     }
 
 
-def _finite(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON has no NaN: a delay never measured becomes null."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     return value
