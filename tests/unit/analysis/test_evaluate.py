@@ -118,8 +118,9 @@ def test_a_compare_only_latency_metric_compares_above_stables_own_quantile() -> 
     assert state["metrics"]["latency"]["canary_bound"] is None
 
 
-def test_gauges_are_bounded_without_a_comparison() -> None:
-    settings = AnalysisSettings(metrics=(MetricCheck("queue", MetricKind.GAUGE, max=10.0),))
+def test_a_gauge_with_compare_none_is_bounded_without_a_comparison() -> None:
+    check = MetricCheck("queue", MetricKind.GAUGE, max=10.0, compare_baseline=False)
+    settings = AnalysisSettings(metrics=(check,))
     high = _window({"queue": Sample(value=50.0)}, {"queue": Sample(value=1.0)})
     results, _ = evaluate_window(settings, initial_state(), 0, high)
     assert results[0].bound.outcome is Outcome.FAIL

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from airollout.core.analysis import bounds, comparison
+from airollout.core.analysis import bounds, comparison, gauge_comparison
 from airollout.core.analysis.histogram import count_above, edge_at_or_above, quantile, slow_counts
 from airollout.core.analysis.shown import milliseconds
 from airollout.core.analysis.types import (
@@ -38,6 +38,7 @@ from airollout.core.analysis.types import (
 from airollout.core.analysis.window import (
     LatencyTotals,
     error_totals,
+    gauge_pairs,
     gauge_values,
     latency_totals,
     usable,
@@ -382,6 +383,16 @@ def _gauge(
     canary = gauge_values(window, Version.CANARY, check.name)
     stable = gauge_values(window, Version.STABLE, check.name)
     has_bound = check.max is not None or check.min is not None
+    new_state, compare = dict(state), None
+    if check.compare_baseline:
+        higher_worse = gauge_comparison.higher_is_worse(check)
+        new_state["compare"] = gauge_comparison.fold(
+            state["compare"] or gauge_comparison.start(),
+            settings.tolerance,
+            gauge_pairs(window, check.name),
+            higher_worse,
+        )
+        compare = gauge_comparison.result(new_state["compare"], settings, check.name, higher_worse)
     result = MetricResult(
         name=check.name,
         kind=check.kind,
@@ -392,12 +403,12 @@ def _gauge(
         bound=bounds.gauge_result(canary, check.min, check.max, "canary " + check.name)
         if has_bound
         else None,
-        comparison=None,  # a gauge has no counts to test; its bound is the check
+        comparison=compare,
         stable_bound=bounds.gauge_result(stable, check.min, check.max, "stable " + check.name)
         if has_bound
         else None,
     )
-    return result, state
+    return result, new_state
 
 
 _Evaluator = Callable[

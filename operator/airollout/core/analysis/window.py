@@ -123,3 +123,15 @@ def gauge_values(window: Sequence[Observation], version: Version, metric: str) -
         for sample in _samples(window, version, metric)
         if sample.value is not None and math.isfinite(sample.value)
     ]
+
+
+def gauge_pairs(window: Sequence[Observation], metric: str) -> list[tuple[float, float]]:
+    """(canary, stable) readings of the steps where both versions read a finite value."""
+    pairs = []
+    for step in window:
+        canary, stable = step.canary.get(metric), step.stable.get(metric)
+        if canary is None or stable is None or canary.value is None or stable.value is None:
+            continue
+        if math.isfinite(canary.value) and math.isfinite(stable.value):
+            pairs.append((canary.value, stable.value))
+    return pairs
