@@ -163,6 +163,7 @@ def test_the_table_has_a_row_per_controller_with_its_own_figures() -> None:
     ]
     lines = render_comparison(rows).splitlines()
     assert len(lines) == 4  # header, rule, two rows
+    assert all(line == line.rstrip() for line in lines)
     ours, theirs = lines[2], lines[3]
     assert ours.startswith("AIRollout")
     assert "0.55 s / 1.44 s (n=150)" in ours

@@ -208,7 +208,8 @@ def render_comparison(rows: Sequence[ComparisonRow]) -> str:
     step and applied when seen past it (the step waits for the pods)."""
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(width) for cell, (_, width) in zip(cells, COLUMNS, strict=True))
+        padded = zip(cells, COLUMNS, strict=True)
+        return "  ".join(cell.ljust(width) for cell, (_, width) in padded).rstrip()
 
     out = [line([title for title, _ in COLUMNS]), line(["-" * width for _, width in COLUMNS])]
     for row in rows:
@@ -224,7 +225,7 @@ def render_comparison(rows: Sequence[ComparisonRow]) -> str:
                     f"{row.cpu_share:.0%} of a core",
                     f"{row.peak_rss_bytes / 2**20:.0f} MiB",
                 ]
-            ).rstrip()
+            )
         )
     return "\n".join(out)
 
