@@ -183,9 +183,9 @@ def test_json_keys_each_controller_and_has_no_nan() -> None:
     report = comparison_json([_slice_report(0.5, 1.0)], [_peer_report(2.0)], ScaleSettings())
     text = json.dumps(report, allow_nan=False)  # raises on a NaN left in
     controllers = json.loads(text)["controllers"]
-    assert set(controllers) == {"airollout", "Argo Rollouts"}
+    assert set(controllers) == {"airollout", "argo-rollouts"}
     assert controllers["airollout"][0]["seen"]["p99"] == 1.0
-    argo = controllers["Argo Rollouts"][0]
+    argo = controllers["argo-rollouts"][0]
     assert argo["applied"]["p99"] == 2.0
     assert argo["seen"]["p99"] == 0.2
     assert controllers["airollout"][0]["applied"]["p99"] == 2.5

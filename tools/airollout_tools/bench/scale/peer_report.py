@@ -266,7 +266,8 @@ def comparison_json(
     airollout: Sequence[SliceReport], peers: Sequence[PeerReport], settings: Any
 ) -> dict[str, Any]:
     """AIRollout's report as `bench operator --json` prints it, under `airollout`, and the
-    peer's under its controller's name, each a list by size."""
+    peer's under its controller's name in lower case (`argo-rollouts`), each a list by
+    size."""
     ours = report_json(airollout, settings)
     theirs: dict[str, list[dict[str, Any]]] = {}
     for peer in peers:
@@ -275,7 +276,8 @@ def comparison_json(
         fields["load_average"] = list(peer.load_average)
         fields["outcomes"] = dict(peer.outcomes)
         fields["cpu_utilisation"] = comparison_row(peer.controller, peer).cpu_share
-        theirs.setdefault(peer.controller, []).append(json_safe(fields))
+        key = peer.controller.lower().replace(" ", "-")  # "argo-rollouts"
+        theirs.setdefault(key, []).append(json_safe(fields))
     return {
         "benchmark": "operator-scale, side by side",
         "settings": ours["settings"],
