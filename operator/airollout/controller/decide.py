@@ -21,10 +21,11 @@ from typing import Any, Protocol
 
 from kubernetes import client
 
+from airollout.adapters.kubernetes.pods import PodReader
 from airollout.adapters.kubernetes.secrets import secret_value
 from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
 from airollout.adapters.metrics.source import MetricsProvider, WindowData, WindowQuery
-from airollout.core.analysis.types import Observation
+from airollout.core.analysis.types import Observation, Version
 from airollout.core.judge.combined import CombinedJudge
 from airollout.core.judge.prompt import PastDecision
 from airollout.core.judge.rules import RulesJudge
@@ -146,6 +147,8 @@ class WindowJudge:
         llm_clients: LLMClients | None = None,
     ) -> None:
         self.core, self.providers = core, providers
+        # Without a cluster (the unit tests' fakes) the pods are not read.
+        self.pods = PodReader(core.api_client) if core is not None else None
         self.llm_clients = llm_clients if llm_clients is not None else LLMClients()
 
     def forget(self, namespace: str, rollout: str) -> None:
@@ -162,6 +165,11 @@ class WindowJudge:
         state = dict(window.evidence) or judge.initial_state(settings)
         data = self._read(window)
         context = window.context
+        if self.pods is not None and len(window.workloads) == 2:
+            pods = self.pods.health(
+                window.namespace, window.workloads[Version.CANARY], window.workloads[Version.STABLE]
+            )
+            context = dataclasses.replace(context, pods=pods)
         if data.problems:
             notes = {f"metrics.problem.{i + 1}": text for i, text in enumerate(data.problems)}
             context = dataclasses.replace(context, labels={**context.labels, **notes})

@@ -38,10 +38,9 @@ from airollout.adapters.traffic.router import (
 from airollout.adapters.traffic.target_annotations import StableRecord, read_record
 from airollout.core.analysis.types import Version
 from airollout.core.resource.crd import GROUP, KIND, VERSION
-from airollout.core.resource.names import ROLLOUT_LABEL
+from airollout.core.resource.names import ROLLOUT_LABEL, VERSION_LABEL
 from airollout.core.rollout.replica_split import split_replicas
 
-VERSION_LABEL = f"{GROUP}/version"
 ROLE_LABEL = f"{GROUP}/role"
 CANARY_TEMPLATE_HASH = f"{GROUP}/template-hash"
 OWNER_API_VERSION = f"{GROUP}/{VERSION}"

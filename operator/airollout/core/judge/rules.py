@@ -29,6 +29,7 @@ from airollout.core.analysis.types import (
     TestResult,
 )
 from airollout.core.judge import summary
+from airollout.core.judge.pods import pod_action
 from airollout.core.judge.types import Action, DecisionContext, Opinion, Verdict
 
 JUDGE_NAME = "airollout"
@@ -146,10 +147,19 @@ class RulesJudge:
             settings, state, context.slice_index, window, context.promotes
         )
         findings = [metric_finding(metric, settings) for metric in metrics]
+        brief_findings = list(findings)
+        pods = pod_action(*context.pods)
+        if pods is not None:
+            findings.append(Finding(pods[0], pods[1], summary.PODS))
         action = worst_of(findings)
         text = reasoning(action, findings, context)
         opinion = Opinion(judge="rules", action=action, reasoning=text)
-        brief = deciding_points(action, findings, metrics, settings)
+        if pods is not None and pods[0] is action and worst_of(brief_findings) is not action:
+            # The pods alone decide: no metric's reading says why, so their sentence does.
+            said = pods[1].removeprefix("pods: ").rstrip(".")
+            verdict = Verdict(action, text, metrics, (opinion,), summary=said)
+            return verdict, new_state
+        brief = deciding_points(action, brief_findings, metrics, settings)
         return Verdict(action, text, metrics, (opinion,), brief=brief), new_state
 
 

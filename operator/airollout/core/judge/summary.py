@@ -26,6 +26,7 @@ LEANING = "leaning"  # evidence of a worse canary is building, not yet shown
 HEALTHY = "healthy"  # the bound (or, without one, the comparison) is shown to hold
 UNSURE = "unsure"  # not enough evidence either way yet
 INFORMATIONAL = "informational"
+PODS = "pods"  # the canary's pods (crashes, restarts, readiness), not a metric
 
 
 class Point(NamedTuple):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
+from airollout.core.analysis.pods import PodHealth
 from airollout.core.analysis.types import AnalysisSettings, MetricResult, Observation
 from airollout.core.judge.summary import Brief, worded
 
@@ -36,6 +37,8 @@ class DecisionContext:
     # A proceed now ends the rollout (no later slice watches the canary). True unless the
     # caller knows a larger slice follows: the strict reading is the safe default.
     promotes: bool = True
+    # Each version's pods at the end of the window (canary, stable); None: not read.
+    pods: tuple[PodHealth | None, PodHealth | None] = (None, None)
 
 
 class Opinion(NamedTuple):

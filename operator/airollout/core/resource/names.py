@@ -13,6 +13,8 @@ ACTIONS = ("resume", "promote", "abort")
 
 # On what the operator creates for a rollout (its canary, its decision log): the rollout's name.
 ROLLOUT_LABEL = f"{GROUP}/rollout"
+# On the canary's pods (its Deployment's template): `canary`; stable's pods lack it.
+VERSION_LABEL = f"{GROUP}/version"
 
 API_VERSION = f"{GROUP}/{VERSION}"
 DECISION_LOG_LABEL = f"{GROUP}/decision-log"
@@ -28,4 +30,5 @@ __all__ = [
     "PLURAL",
     "ROLLOUT_LABEL",
     "VERSION",
+    "VERSION_LABEL",
 ]
