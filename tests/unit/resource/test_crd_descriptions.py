@@ -54,10 +54,8 @@ def test_every_property_of_the_crd_has_a_description() -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "spec.selection",
         "spec.promotion",
         "spec.traffic.gatewayAPI",
-        "status.testPlan",
         "status.promotion",
         "status.appliedStep",
     ],

@@ -127,8 +127,8 @@ INVALID: list[tuple[str, Callable[[Spec], object], str, str]] = [
     ),
     (
         "fields of features not built yet",
-        lambda s: s.update(selection={"jobTemplate": {}}),
-        "spec.selection",
+        lambda s: s.update(promotion={"autoPromote": 0.9}),
+        "spec.promotion",
         "unknown field",
     ),
     (

@@ -345,8 +345,54 @@ class OnHoldSpec(SpecModel):
         return parse_duration(self.timeout)
 
 
+JobTemplate = Annotated[
+    dict[str, Any],
+    Field(
+        description="A batch/v1 JobTemplateSpec (metadata, spec); spec.template.spec needs a "
+        "container. The operator sets the name, owner, completions and the AIROLLOUT_* env."
+    ),
+]
+MAX_TEST_PARALLELISM = 100
+
+
+class JobSection(SpecModel):
+    """What every Job of a rollout has: its template and its longest run."""
+
+    job_template: JobTemplate
+    active_deadline: Duration = Field(
+        default="30m", description="Longest run of the Job (its activeDeadlineSeconds)."
+    )
+
+    @property
+    def active_deadline_seconds(self) -> int:
+        return max(1, round(parse_duration(self.active_deadline)))
+
+
+class SelectionSpec(JobSection):
+    """The test-selection Job run before any traffic moves; its plan is its termination
+    message (compact JSON, as `airollout select plan --json` prints it)."""
+
+
+class TestsSpec(JobSection):
+    """An Indexed Job running the plan's shards, one pod each (`airollout select run-shard`
+    reads JOB_COMPLETION_INDEX and the plan in AIROLLOUT_TEST_PLAN)."""
+
+    max_parallelism: int = Field(
+        default=4, ge=1, le=MAX_TEST_PARALLELISM, description="Most shards running at once."
+    )
+    active_deadline: Duration = Field(
+        default="1h", description="Longest run of the Job (its activeDeadlineSeconds)."
+    )
+
+
 class AIRolloutSpec(SpecModel):
     """A progressive rollout of one Deployment to a new pod template."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            ("!has(self.tests) || has(self.selection)", "tests need selection", ".tests")
+        )
+    )
 
     target_ref: TargetRef
     template: PodTemplate
@@ -358,3 +404,9 @@ class AIRolloutSpec(SpecModel):
     judge: JudgeSpec = Field(default_factory=JudgeSpec)
     on_hold: OnHoldSpec | None = None
     paused: bool = Field(default=False, description="true: stop where it stands until false.")
+    selection: SelectionSpec | None = Field(
+        default=None, description="A Job choosing the tests this change needs, before traffic."
+    )
+    tests: TestsSpec | None = Field(
+        default=None, description="A Job running the selected tests; needs selection."
+    )

@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 class Phase(StrEnum):
     PENDING = "Pending"
     SELECTING = "Selecting"
+    TESTING = "Testing"
     EVALUATING = "Evaluating"
     AWAITING_APPROVAL = "AwaitingApproval"
     BLOCKED = "Blocked"
@@ -116,6 +117,13 @@ class AIRolloutStatus(CamelModel):
     )
     conditions: list[Condition] = Field(
         default_factory=list, description="Progressing, Paused and Completed."
+    )
+    test_plan: dict[str, Any] | None = Field(
+        default=None, description="The plan the selection Job returned (tests, shards, risk)."
+    )
+    tests: dict[str, Any] | None = Field(
+        default=None,
+        description="Totals of the tests Job: passed, failed, skipped, failing node ids.",
     )
 
 

@@ -28,6 +28,8 @@ from airollout.core.resource.spec import (
     MetricSpec,
     OnHoldSpec,
     PodTemplate,
+    SelectionSpec,
+    TestsSpec,
     TrafficSpec,
 )
 
@@ -209,6 +211,29 @@ def _fraction_errors(path: str, metric: MetricSpec) -> Iterator[FieldError]:
             )
 
 
+def job_template_errors(path: str, template: Mapping[str, Any]) -> Iterator[FieldError]:
+    """A Job needs a pod with a container; what the operator sets itself must be left out."""
+    job_spec = template.get("spec")
+    pod = job_spec.get("template") if isinstance(job_spec, Mapping) else None
+    pod_spec = pod.get("spec") if isinstance(pod, Mapping) else None
+    containers = pod_spec.get("containers") if isinstance(pod_spec, Mapping) else None
+    if not isinstance(containers, list) or not containers:
+        yield FieldError(f"{path}.spec.template.spec.containers", "must list a container")
+    elif not all(isinstance(c, Mapping) for c in containers):
+        yield FieldError(f"{path}.spec.template.spec.containers", "must be objects")
+    for owned in ("completions", "completionMode"):
+        if isinstance(job_spec, Mapping) and owned in job_spec:
+            yield FieldError(f"{path}.spec.{owned}", "is set by the operator: leave it out")
+
+
+def _selection_errors(selection: SelectionSpec) -> Iterator[FieldError]:
+    yield from job_template_errors("spec.selection.jobTemplate", selection.job_template)
+
+
+def _tests_errors(tests: TestsSpec) -> Iterator[FieldError]:
+    yield from job_template_errors("spec.tests.jobTemplate", tests.job_template)
+
+
 @dataclass(frozen=True, slots=True)
 class _Section:
     """A part of the spec whose rules can be checked on its own once it parses."""
@@ -226,10 +251,14 @@ _SECTIONS = (
     _Section("analysis", AnalysisSpec, _analysis_errors),
     _Section("judge", JudgeSpec, _judge_errors),
     _Section("onHold", OnHoldSpec, _on_hold_errors),
+    _Section("selection", SelectionSpec, _selection_errors),
+    _Section("tests", TestsSpec, _tests_errors),
 )
 
 
 def _cross_field_errors(spec: Mapping[str, Any]) -> Iterator[FieldError]:
+    if spec.get("tests") is not None and spec.get("selection") is None:
+        yield FieldError("spec.tests", "needs spec.selection: the tests run the plan it makes")
     for section in _SECTIONS:
         raw = spec.get(section.field)
         if raw is None:
