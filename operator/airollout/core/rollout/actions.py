@@ -19,6 +19,7 @@ from airollout.core.resource.status import DecisionRecord
 
 class JobKind(StrEnum):
     SELECTION = "selection"
+    TESTS = "tests"
     PROMOTION = "promotion"
 
 

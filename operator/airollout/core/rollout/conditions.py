@@ -12,7 +12,14 @@ from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus, Con
 from airollout.core.rollout.timeline import to_rfc3339
 
 MOVING_PHASES = frozenset(
-    {Phase.PENDING, Phase.SELECTING, Phase.EVALUATING, Phase.PROGRESSING, Phase.PROMOTING}
+    {
+        Phase.PENDING,
+        Phase.SELECTING,
+        Phase.TESTING,
+        Phase.EVALUATING,
+        Phase.PROGRESSING,
+        Phase.PROMOTING,
+    }
 )
 
 

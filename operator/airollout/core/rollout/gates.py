@@ -1,9 +1,9 @@
-"""The phases before traffic moves: test selection, promotion score, approval.
+"""The phases before traffic moves: test selection, the selected tests, promotion score,
+approval.
 
-Nothing reaches these phases yet: their spec fields (`spec.selection`, `spec.promotion`) and
-the status fields that keep the test plan and the score arrive with issues 13 (test
-selection) and 14 (promotion). Until then `MachineSpec.selection` is False and
-`MachineSpec.promotion` None for every rollout, and the logic here is driven by its tests.
+`spec.selection` and `spec.tests` reach Selecting and Testing; `spec.promotion` arrives
+with issue 14, so until then `MachineSpec.promotion` is None for every rollout and
+Evaluating is driven by its tests.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 
 from airollout.core.resource.status import AIRolloutStatus, Phase
+from airollout.core.rollout.actions import JobKind
 from airollout.core.rollout.inputs import (
     PromotionJobFailed,
     PromotionScored,
     RolloutEvent,
     SelectionFailed,
     SelectionFinished,
+    ShardsFinished,
+    ShardsJobFailed,
 )
 from airollout.core.rollout.machine_spec import ScoreThresholds
 from airollout.core.rollout.transitions import (
@@ -26,16 +29,54 @@ from airollout.core.rollout.transitions import (
     enter_slice,
     fail,
     moved,
+    run_job,
 )
+
+FAILING_NAMED = 10  # the message names this many failing tests; status.tests has them all
 
 
 def on_selecting(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     match event:
-        case SelectionFinished(key=key) if key == status.awaiting:
-            return after_selection(ctx, status.model_copy(update={"awaiting": None}))
+        case SelectionFinished(key=key, test_plan=plan) if key == status.awaiting:
+            planned = status.model_copy(update={"awaiting": None, "test_plan": dict(plan)})
+            if ctx.spec.tests and plan.get("shards"):
+                return run_job(ctx, planned, JobKind.TESTS)
+            return after_selection(ctx, planned)
         case SelectionFailed(key=key, reason=reason) if key == status.awaiting:
             return fail(ctx, status, "SelectionFailed", f"The test-selection Job failed: {reason}")
     return None
+
+
+def on_testing(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
+    match event:
+        case ShardsFinished(key=key) if key == status.awaiting:
+            totals = shard_totals(event)
+            done = status.model_copy(update={"awaiting": None, "tests": totals})
+            if event.failed:
+                return fail(ctx, done, "TestsFailed", failing_tests_message(event))
+            return after_selection(ctx, done)
+        case ShardsJobFailed(key=key, reason=reason) if key == status.awaiting:
+            return fail(ctx, status, "TestsJobFailed", f"The tests Job failed: {reason}")
+    return None
+
+
+def shard_totals(result: ShardsFinished) -> dict[str, object]:
+    return {
+        "passed": result.passed,
+        "failed": result.failed,
+        "skipped": result.skipped,
+        "failing": list(result.failing),
+    }
+
+
+def failing_tests_message(result: ShardsFinished) -> str:
+    named = ", ".join(result.failing[:FAILING_NAMED]) or "not named by the shards"
+    more = len(result.failing) - FAILING_NAMED
+    rest = f" and {more} more" if more > 0 else ""
+    return (
+        f"{result.failed} of {result.passed + result.failed} selected tests failed, "
+        f"before any traffic moved: {named}{rest}."
+    )
 
 
 def on_evaluating(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:

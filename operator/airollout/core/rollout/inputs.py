@@ -31,6 +31,25 @@ class SelectionFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class ShardsFinished:
+    """Every shard reported (or the Job ended): the totals, failing node ids named."""
+
+    key: str
+    passed: int
+    failed: int
+    skipped: int
+    failing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShardsJobFailed:
+    """The tests Job ended without the shards' reports (a crash, the deadline)."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class PromotionScored:
     key: str
     score: float
@@ -124,6 +143,8 @@ RolloutEvent = (
     Start
     | SelectionFinished
     | SelectionFailed
+    | ShardsFinished
+    | ShardsJobFailed
     | PromotionScored
     | PromotionJobFailed
     | WindowJudged

@@ -158,7 +158,11 @@ def _waiting_again(ctx: Context, status: AIRolloutStatus, message: str) -> Trans
     return moved(status, status.phase, reason, text), (ctx.event("Resumed", text),)
 
 
-JOB_KINDS = {Phase.SELECTING: JobKind.SELECTION, Phase.EVALUATING: JobKind.PROMOTION}
+JOB_KINDS = {
+    Phase.SELECTING: JobKind.SELECTION,
+    Phase.TESTING: JobKind.TESTS,
+    Phase.EVALUATING: JobKind.PROMOTION,
+}
 
 
 def _on_conflict(ctx: Context, status: AIRolloutStatus, other: str) -> Transition:

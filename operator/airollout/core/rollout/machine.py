@@ -15,7 +15,7 @@ from datetime import datetime
 from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus, Phase
 from airollout.core.rollout.actions import RolloutAction
 from airollout.core.rollout.conditions import refresh_conditions
-from airollout.core.rollout.gates import on_evaluating, on_selecting
+from airollout.core.rollout.gates import on_evaluating, on_selecting, on_testing
 from airollout.core.rollout.inputs import (
     InvalidSpec,
     RollbackDone,
@@ -80,6 +80,7 @@ def _on_paused(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Tr
 
 PHASE_HANDLERS: dict[Phase, PhaseHandler] = {
     Phase.SELECTING: on_selecting,
+    Phase.TESTING: on_testing,
     Phase.EVALUATING: on_evaluating,
     Phase.PROGRESSING: on_progressing,
     Phase.PROMOTING: on_promoting,

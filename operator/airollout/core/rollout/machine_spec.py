@@ -34,8 +34,9 @@ class MachineSpec:
     interval_s: float = 120.0  # length of one analysis window
     warmup_s: float = 30.0  # ignored after each traffic change before a window opens
     on_hold: OnHold | None = None  # None: a hold waits for a person however long it takes
-    # Not set from the spec yet (issues 13 and 14 add spec.selection and spec.promotion):
-    selection: bool = False  # a test-selection Job runs before any traffic moves
+    selection: bool = False  # spec.selection: a test-selection Job runs before traffic moves
+    tests: bool = False  # spec.tests: an Indexed Job runs the selected tests' shards
+    # Not set from the spec yet (issue 14 adds spec.promotion):
     promotion: ScoreThresholds | None = None  # a promotion-score Job runs if set
     paused: bool = False
     template_hash: str = ""  # of spec.template: a new one is a new canary version

@@ -52,6 +52,8 @@ WARNINGS = frozenset(
         "Aborted",
         "InvalidSpec",
         "SelectionFailed",
+        "TestsFailed",
+        "TestsJobFailed",
         "PromotionJobFailed",
         "PromotionBlocked",
         "TargetMissing",
@@ -83,17 +85,22 @@ def after_selection(ctx: Context, status: AIRolloutStatus) -> Transition:
     return enter_slice(ctx, status, 0, "Started", "Traffic starts moving to the new version.")
 
 
-JOB_PHASES = {JobKind.SELECTION: Phase.SELECTING, JobKind.PROMOTION: Phase.EVALUATING}
+JOB_PHASES = {
+    JobKind.SELECTION: Phase.SELECTING,
+    JobKind.TESTS: Phase.TESTING,
+    JobKind.PROMOTION: Phase.EVALUATING,
+}
 JOB_MESSAGES = {
     JobKind.SELECTION: "The test-selection Job is choosing the suites this change needs.",
+    JobKind.TESTS: "The tests Job runs the selected tests, one pod per shard.",
     JobKind.PROMOTION: "The promotion Job is scoring the confidence in this artifact.",
 }
 
 
 def run_job(ctx: Context, status: AIRolloutStatus, kind: JobKind) -> Transition:
     key = ctx.key(kind.value)
-    reason = "Selecting" if kind is JobKind.SELECTION else "Evaluating"
-    new = moved(status, JOB_PHASES[kind], reason, JOB_MESSAGES[kind], awaiting=key)
+    phase = JOB_PHASES[kind]
+    new = moved(status, phase, phase.value, JOB_MESSAGES[kind], awaiting=key)
     return new, (CreateJob(kind=kind, key=key),)
 
 
