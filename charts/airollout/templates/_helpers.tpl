@@ -79,6 +79,12 @@ Secrets: get only, only the named LLM key Secrets.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["get", "create", "patch"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "create"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
 {{- with .Values.llm.apiKeySecrets }}
 - apiGroups: [""]
   resources: ["secrets"]

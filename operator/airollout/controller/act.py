@@ -1,9 +1,10 @@
 """Acting: every change the controller makes to the cluster goes through `Actor`.
 
-Traffic moves here (router calls), Kubernetes Events are posted here, and decision records
-are written here. Every `RolloutAction` the machine emits is either carried out or refused
-with an error log and a Warning Event, never dropped: `carry_out` matches each type, and
-mypy flags a new one that is not handled (`assert_never`).
+Traffic moves here (router calls), Kubernetes Events are posted here, decision records
+are written here, and the rollout's Jobs are created here. Every `RolloutAction` the
+machine emits is either carried out or refused with an error log and a Warning Event,
+never dropped: `carry_out` matches each type, and mypy flags a new one that is not
+handled (`assert_never`).
 
 What a router call answers is not acted on here: `follow_through` hands it back as a
 `RouterReply`, and sensing (`sense.py`) turns it into the machine's input.
@@ -20,6 +21,7 @@ from typing import assert_never
 
 from airollout.adapters.kubernetes.decision_log import DecisionLog
 from airollout.adapters.kubernetes.events import EventRecorder
+from airollout.adapters.kubernetes.jobs import JobError, Jobs
 from airollout.adapters.traffic.router import (
     RolloutTarget,
     RouterError,
@@ -30,17 +32,19 @@ from airollout.adapters.traffic.router import (
 from airollout.controller import pending_records, telemetry
 from airollout.controller.snapshot import LoadedRollout
 from airollout.core.resource.spec import Router
-from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus
+from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus, Phase
 from airollout.core.rollout import keys
 from airollout.core.rollout.actions import (
     CreateJob,
     EmitEvent,
+    JobKind,
     PromoteTarget,
     RecordDecision,
     Rollback,
     SetWeight,
     StartWindow,
 )
+from airollout.core.rollout.jobs import JobRequest, inputs_env, job_kind_of, job_manifest
 
 log = logging.getLogger("airollout.controller")
 
@@ -75,6 +79,36 @@ class TargetEdited:
 
 RouterReply = Answered | TargetGone | TargetEdited
 
+JOB_PHASES = frozenset({Phase.SELECTING, Phase.TESTING})  # where an awaited Job is run
+
+# A Job runs at most this long when its spec section names no deadline of its own.
+DEFAULT_JOB_DEADLINE_S = 1800
+
+
+def job_request(
+    rollout: LoadedRollout, kind: JobKind, key: str, status: AIRolloutStatus
+) -> JobRequest | str:
+    """What the Job is made of; a text saying why there is none (its spec section is gone)."""
+    spec = rollout.spec
+    section = None if spec is None else spec.selection if kind is JobKind.SELECTION else spec.tests
+    if spec is None or section is None or kind is JobKind.PROMOTION:
+        return f"no spec.{kind.value} asks for a {kind.value} Job"
+    plan = status.test_plan if kind is JobKind.TESTS else None
+    shards = len((plan or {}).get("shards") or [])
+    parallelism = getattr(section, "max_parallelism", 1)
+    return JobRequest(
+        kind=kind,
+        key=key,
+        rollout=rollout.ref.name,
+        namespace=rollout.ref.namespace,
+        uid=rollout.ref.uid,
+        template=section.job_template,
+        deadline_s=section.active_deadline_seconds or DEFAULT_JOB_DEADLINE_S,
+        env=inputs_env(rollout.view.revision, None, rollout.ref.name, plan),
+        shards=shards,
+        max_parallelism=parallelism,
+    )
+
 
 class Actor:
     def __init__(
@@ -82,8 +116,10 @@ class Actor:
         routers: Callable[[Router], TrafficRouter],
         events: EventRecorder,
         decisions: DecisionLog,
+        jobs: Jobs | None = None,
     ) -> None:
         self.routers, self.events, self.decisions = routers, events, decisions
+        self.jobs = jobs
         self._checked_at: dict[str, float] = {}  # only spares API calls; losing it is harmless
 
     def router_of(self, rollout: LoadedRollout) -> TrafficRouter:
@@ -108,16 +144,31 @@ class Actor:
                 # machine asks for its verdict (JudgeWindow) once a tick finds it ended.
                 pass
             case CreateJob(kind=kind, key=key):
-                # No spec field asks for a selection or promotion Job yet, so no rollout
-                # gets here; if one does, it waits in its phase and says why.
-                message = (
-                    f"Action CreateJob ({kind.value} Job, key {key}) refused: this operator "
-                    "does not run Jobs. The rollout waits in its phase."
-                )
-                log.error("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, message)
-                self.events.emit(rollout.ref, f"{key}-refused", "ActionRefused", message, True)
+                self._create_job(rollout, kind, key, rollout.status)
             case _:
                 assert_never(action)
+
+    def _create_job(
+        self, rollout: LoadedRollout, kind: JobKind, key: str, status: AIRolloutStatus
+    ) -> None:
+        """Create the Job the key names (level-based: one already there is kept)."""
+        request = job_request(rollout, kind, key, status)
+        if isinstance(request, str) or self.jobs is None:
+            refusal = request if isinstance(request, str) else "this operator runs no Jobs"
+            message = (
+                f"Action CreateJob ({kind.value} Job, key {key}) refused: {refusal}. "
+                "The rollout waits in its phase."
+            )
+            log.error("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, message)
+            self.events.emit(rollout.ref, f"{key}-refused", "ActionRefused", message, True)
+            return
+        if request.kind is JobKind.TESTS and request.shards == 0:
+            return  # the plan is in the status being written: the next follow-up creates it
+        try:
+            self.jobs.ensure(job_manifest(request))
+        except JobError as error:
+            log.warning("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, error)
+            self.events.emit(rollout.ref, f"{key}-error", "JobError", str(error), True, True)
 
     def record(
         self, rollout: LoadedRollout, status: AIRolloutStatus, action: RecordDecision
@@ -141,6 +192,10 @@ class Actor:
         if status.phase in TERMINAL_PHASES and status.awaiting is None:
             return None
         awaited, weight = status.awaiting, status.weight
+        kind = job_kind_of(awaited)
+        if awaited and kind is not None and status.phase in JOB_PHASES:
+            self._create_job(rollout, kind, awaited, status)  # sensing reads what it did
+            return None
         if awaited and keys.is_weight_key(awaited):
             return self._call(rollout, rollout.target, lambda r, t: r.set_weight(t, weight))
         if awaited and keys.is_promote_key(awaited):

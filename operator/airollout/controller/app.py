@@ -20,6 +20,7 @@ from prometheus_client import start_http_server
 from airollout.adapters.kubernetes.clients import KubeClients, operator_clients
 from airollout.adapters.kubernetes.decision_log import DecisionLog
 from airollout.adapters.kubernetes.events import EventRecorder
+from airollout.adapters.kubernetes.jobs import Jobs
 from airollout.adapters.metrics.registry import provider_for
 from airollout.adapters.traffic.registry import router_for
 from airollout.adapters.traffic.router import TrafficRouter
@@ -47,11 +48,12 @@ def build_reconciler(clients: KubeClients, prometheus_url: str | None) -> Reconc
     def routers(kind: Router) -> TrafficRouter:
         return router_for(kind, clients.api)
 
+    jobs = Jobs(client.BatchV1Api(clients.api), clients.core)
     return Reconciler(
         custom=clients.custom,
-        sensor=Sensor(clients.apps, routers),
+        sensor=Sensor(clients.apps, routers, jobs),
         judge=WindowJudge(clients.core, lambda spec: provider_for(spec, prometheus_url)),
-        actor=Actor(routers, EventRecorder(clients.core), DecisionLog(clients.core)),
+        actor=Actor(routers, EventRecorder(clients.core), DecisionLog(clients.core), jobs),
         default_prometheus=prometheus_url,
     )
 

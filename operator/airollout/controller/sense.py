@@ -3,18 +3,27 @@
 Only reads. `interventions` come first: a bad spec, a new generation, a missing target or a
 rival rollout, a person's request, `spec.paused`; a request that cannot be answered comes
 back as a Warning Event for acting to post. `follow_ups` then turn what the router answered
-for the awaited change (`Actor.follow_through`) into its acknowledgement, and let time pass.
+for the awaited change (`Actor.follow_through`) into its acknowledgement, what an awaited
+Job's pods said into its result, and let time pass.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from kubernetes import client
 
+from airollout.adapters.kubernetes.jobs import JobError, Jobs
 from airollout.adapters.traffic.router import TrafficRouter
-from airollout.controller.act import Answered, RouterReply, TargetEdited, TargetGone
+from airollout.controller.act import (
+    JOB_PHASES,
+    Answered,
+    RouterReply,
+    TargetEdited,
+    TargetGone,
+)
 from airollout.controller.snapshot import LoadedRollout
 from airollout.core.analysis.types import Version
 from airollout.core.resource.names import ACTION_ANNOTATION, ACTIONS
@@ -39,6 +48,9 @@ from airollout.core.rollout.inputs import (
     Tick,
     TrafficApplied,
 )
+from airollout.core.rollout.jobs import job_kind_of, job_name, outcome
+
+log = logging.getLogger("airollout.controller")
 
 OwnerLookup = Callable[[str, str], str | None]  # (namespace, Deployment) -> owning AIRollout
 
@@ -52,8 +64,13 @@ class Interventions:
 
 
 class Sensor:
-    def __init__(self, apps: client.AppsV1Api, routers: Callable[[Router], TrafficRouter]) -> None:
-        self.apps, self.routers = apps, routers
+    def __init__(
+        self,
+        apps: client.AppsV1Api,
+        routers: Callable[[Router], TrafficRouter],
+        jobs: Jobs | None = None,
+    ) -> None:
+        self.apps, self.routers, self.jobs = apps, routers, jobs
 
     def interventions(self, rollout: LoadedRollout, owner_of: OwnerLookup) -> Interventions:
         inputs: list[RolloutEvent] = []
@@ -116,7 +133,26 @@ class Sensor:
                     yield TargetMissing(target=f"Deployment {name}")
             case TargetEdited(detail=detail):
                 yield TargetChanged(detail=detail)
+        finished = self._job_result(rollout)
+        if finished is not None:
+            yield finished
         yield Tick()
+
+    def _job_result(self, rollout: LoadedRollout) -> RolloutEvent | None:
+        """What the awaited Job's pods said once it ended; None while it runs (or is not
+        there yet: acting creates it)."""
+        awaited, kind = rollout.status.awaiting, job_kind_of(rollout.status.awaiting)
+        if self.jobs is None or not awaited or kind is None:
+            return None
+        if rollout.status.phase not in JOB_PHASES:
+            return None
+        name = job_name(rollout.ref.name, awaited)
+        try:
+            view = self.jobs.view(rollout.ref.namespace, name)
+        except JobError as error:
+            log.warning("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, error)
+            return None
+        return outcome(kind, awaited, view) if view is not None else None
 
     def workloads(self, rollout: LoadedRollout) -> Mapping[Version, str]:
         """The workload name of each version, as the metric queries name them."""

@@ -23,6 +23,8 @@ def machine_spec_of(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> MachineSpec
         warmup_s=spec.analysis.warmup_seconds,
         on_hold=OnHold(on_hold.timeout_seconds, on_hold.then) if on_hold else None,
         paused=spec.paused,
+        selection=spec.selection is not None,
+        tests=spec.tests is not None,
         name=str(meta.get("name", "")),
         namespace=str(meta.get("namespace", "")),
         revision=spec.revision or spec.template.image or "",
