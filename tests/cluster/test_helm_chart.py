@@ -228,6 +228,8 @@ NEEDED = [
     *[(verb, "deployments.apps") for verb in ("get", "create", "patch", "update", "delete")],
     *[(verb, "configmaps") for verb in ("get", "list", "create", "patch", "delete")],
     *[(verb, "events") for verb in ("get", "create", "patch")],
+    *[(verb, "jobs.batch") for verb in ("get", "create")],
+    ("list", "pods"),
     ("get", "secrets/llm-key"),
 ]
 # What it must never do where it watches.
