@@ -168,13 +168,13 @@ def test_the_table_has_a_row_per_controller_with_its_own_figures() -> None:
     assert ours.startswith("AIRollout")
     assert "0.55 s / 1.44 s (n=150)" in ours
     assert "1.50 s / 2.50 s (n=150)" in ours
-    assert "35% of a core" in ours
+    assert "14 s, 35% of a core" in ours
     assert "211 MiB" in ours
     assert "50/50" in ours
     assert theirs.startswith("Argo Rollouts")
     assert "0.10 s / 0.20 s (n=150)" in theirs
     assert "0.90 s / 3.25 s (n=150)" in theirs
-    assert "10% of a core" in theirs
+    assert "8 s, 10% of a core" in theirs
     assert "90 MiB" in theirs
     assert "49/50" in theirs
 

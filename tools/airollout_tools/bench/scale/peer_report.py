@@ -195,7 +195,7 @@ COLUMNS = (
     ("wall", 7),
     ("next weight in status p50 / p99", 31),
     ("next weight applied p50 / p99", 31),
-    ("CPU", 14),
+    ("CPU, share of the wall", 23),
     ("peak RSS", 9),
 )
 
@@ -222,7 +222,7 @@ def render_comparison(rows: Sequence[ComparisonRow]) -> str:
                     f"{row.wall_seconds:.0f} s",
                     _p50_p99(row.seen),
                     _p50_p99(row.applied),
-                    f"{row.cpu_share:.0%} of a core",
+                    f"{row.cpu_seconds:.0f} s, {row.cpu_share:.0%} of a core",
                     f"{row.peak_rss_bytes / 2**20:.0f} MiB",
                 ]
             )
