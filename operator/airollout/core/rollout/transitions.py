@@ -123,7 +123,10 @@ def _move_traffic(
 ) -> Transition:
     """Ask for the slice's weight (100 % when promoting) and await its acknowledgement."""
     weight = 100 if phase is Phase.PROMOTING else ctx.spec.slices[index]
-    key = keys.weight_key(ctx.generation, index)
+    # Promotion from a last slice below 100 % (a spec validation refuses, yet the machine
+    # must stay sound on it) is a second weight at that index: it gets a key of its own.
+    below_full = bool(ctx.spec.slices) and ctx.spec.slices[index] < weight
+    key = keys.weight_key(ctx.generation, len(ctx.spec.slices) if below_full else index)
     new = moved(
         status,
         phase,
