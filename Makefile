@@ -8,7 +8,7 @@ SCENARIOS ?= scenarios $(wildcard ../shared/scenarios)
 COMPILED := $(shell sed -e 's/\#.*//' hack/compiled-modules)
 
 .PHONY: help install compile tools lint format crds test test-unit test-cluster test-e2e \
-        bench bench-decisions bench-harness bench-operator bench-idle bench-soak demo \
+        bench bench-decisions bench-harness bench-operator bench-argo bench-idle bench-soak demo \
         cluster-up cluster-down clean
 
 help: ## list the targets
@@ -67,6 +67,11 @@ bench-decisions: install ## decision quality of each judge on the scenario folde
 
 bench-operator: install tools ## N AIRollouts at once, one operator on one core: delay, CPU, RSS
 	$(VENV)/bin/airollout bench operator --rollouts $(BENCH_ROLLOUTS)
+
+ARGO_ROLLOUTS ?= 50
+
+bench-argo: install tools ## the operator-scale benchmark beside the real Argo Rollouts controller
+	$(VENV)/bin/airollout bench operator --rollouts $(ARGO_ROLLOUTS) --peer argo
 
 bench-idle: install tools ## 1,000 finished AIRollouts: the operator's CPU over 60 s
 	$(VENV)/bin/airollout bench idle --rollouts 1000 --seconds 60
