@@ -135,7 +135,7 @@ def test_invalid_rollouts_are_rejected_naming_the_field(
     assert validate(spec) != []
 
 
-@pytest.mark.parametrize("field", ["selection", "promotion"])
+@pytest.mark.parametrize("field", ["promotion", "feedback"])
 def test_a_field_of_a_feature_not_built_yet_is_refused_or_pruned_never_stored(
     crd_installed: Path, namespace: str, field: str
 ) -> None:

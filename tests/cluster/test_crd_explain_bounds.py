@@ -87,9 +87,7 @@ def test_no_field_of_the_spec_lacks_a_description(crd_installed: Path) -> None:
         assert "<no description>" not in page.stdout, field
 
 
-@pytest.mark.parametrize(
-    "field", ["spec.selection", "spec.promotion", "spec.traffic.gatewayAPI", "status.testPlan"]
-)
+@pytest.mark.parametrize("field", ["spec.promotion", "spec.traffic.gatewayAPI", "status.promotion"])
 def test_kubectl_explain_knows_no_field_of_a_feature_not_built_yet(
     crd_installed: Path, field: str
 ) -> None:
