@@ -176,7 +176,9 @@ def test_promote_puts_the_new_image_on_all_target_replicas_and_removes_the_canar
     assert not cluster_ns.exists("web-canary")
     assert cluster_ns.router_annotations() == {}
     generation = target.metadata.generation
-    assert router.promote(rollout) is True, "promote again after it finished"
+    # Level-based: asked again it answers from the target's status, which the deployment
+    # controller may be rewriting at that moment, so it may take a poll to say done.
+    _reach(eventually, lambda: router.promote(rollout), "promote again after it finished")
     assert cluster_ns.read("web").metadata.generation == generation, "and it wrote nothing"
 
 
