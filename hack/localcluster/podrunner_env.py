@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from localcluster.podrunner_node import NODE_IP
+
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL")
 _REFERENCE = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 _SUBSCRIPT = re.compile(r"^metadata\.(labels|annotations)\['(.+)'\]$")
@@ -49,8 +51,10 @@ def field_value(pod: dict[str, Any], path: str) -> str:
         "metadata.uid": metadata.get("uid"),
         "spec.nodeName": spec.get("nodeName"),
         "spec.serviceAccountName": spec.get("serviceAccountName"),
-        "status.hostIP": status.get("hostIP"),
-        "status.podIP": status.get("podIP"),
+        # Host network: both are the node's address, known before the runner's own status
+        # write that reports them has landed (a container may start first).
+        "status.hostIP": status.get("hostIP") or NODE_IP,
+        "status.podIP": status.get("podIP") or NODE_IP,
     }
     if path not in values:
         raise ConfigError(f"fieldRef.fieldPath {path!r} is not supported by the pod runner")
