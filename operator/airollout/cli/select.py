@@ -16,17 +16,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from airollout.adapters.llm.openai_judge import LLMSettings, api_key_from_env
+from airollout.adapters.selection.advisor_client import ask_advisor
 from airollout.adapters.selection.build import build_index
 from airollout.adapters.selection.git import change_for_index, changed_files, resolve
 from airollout.adapters.selection.junit import node_id_of, node_ids_by_key, read_results
 from airollout.adapters.selection.shard import run_shard
 from airollout.adapters.selection.store import load_index, load_rules, save_index
 from airollout.cli.github import write_step_outputs
+from airollout.core.selection.advisor import (
+    Advice,
+    AdviceError,
+    advisor_messages,
+    merge,
+    read_advice,
+    unused,
+)
+from airollout.core.selection.diff import FileChange
 from airollout.core.selection.history import record_results
-from airollout.core.selection.index import SelectionInputError
+from airollout.core.selection.index import Index, SelectionInputError
 from airollout.core.selection.plan import Plan, Sizing, make_plan
 
 SUMMARY_TESTS = 20
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     plan.add_argument("--index", type=Path, required=True, metavar="INDEX")
     plan.add_argument("--target-seconds", type=_positive(float), default=Sizing.target_seconds)
     plan.add_argument("--max-parallel", type=_positive(int), default=Sizing.max_parallel)
+    _advisor_flags(plan)
     form = plan.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print the plan as JSON")
     form.add_argument("--github", action="store_true", help="also write GitHub step outputs")
@@ -62,6 +75,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     shard.add_argument("--repo", type=Path, default=Path("."), help="the repository (default .)")
     shard.add_argument("--python", default=sys.executable, help="the repository's interpreter")
     shard.set_defaults(handler=_guarded(_run_shard))
+
+
+def _advisor_flags(plan: argparse.ArgumentParser) -> None:
+    advisor = plan.add_argument_group(
+        "LLM advisor", "an OpenAI-compatible model that may add tests or raise the risk tier"
+    )
+    advisor.add_argument("--llm-endpoint", metavar="URL", help="base URL, e.g. http://h/v1")
+    advisor.add_argument("--llm-model", metavar="M", help="the model name (with --llm-endpoint)")
+    advisor.add_argument(
+        "--llm-api-key-env",
+        metavar="VAR",
+        default=DEFAULT_API_KEY_ENV,
+        help=f"environment variable holding the API key (default {DEFAULT_API_KEY_ENV})",
+    )
+    advisor.add_argument(
+        "--llm-timeout",
+        type=_positive(float),
+        default=30.0,
+        metavar="S",
+        help="seconds for the whole answer; later, the index's plan stands (default 30)",
+    )
 
 
 def _guarded(handler: Any) -> Any:
@@ -103,19 +137,56 @@ def _plan(args: argparse.Namespace) -> int:
     rules = load_rules(args.repo, head)
     sizing = Sizing(args.target_seconds, args.max_parallel)
     plan = make_plan(index, change.changes, rules, change.commits_behind, sizing)
+    advice = None
+    if args.llm_endpoint or args.llm_model:
+        plan, advice = _advised(args, plan, index, change.changes, sizing)
     if args.github:
-        write_github(os.environ, plan)
-    print(json.dumps(plan.to_json(), indent=2) if args.json else _text(plan))
+        write_github(os.environ, plan, advice)
+    report = plan_json(plan, advice)
+    print(json.dumps(report, indent=2) if args.json else _text(plan))
     return 0
 
 
-def write_github(env: Mapping[str, str], plan: Plan) -> None:
+def _advised(
+    args: argparse.Namespace,
+    plan: Plan,
+    index: Index,
+    changes: list[FileChange],
+    sizing: Sizing,
+) -> tuple[Plan, Advice]:
+    if not (args.llm_endpoint and args.llm_model):
+        raise SelectionInputError("--llm-endpoint and --llm-model: give both, or neither")
+    settings = LLMSettings(
+        model=args.llm_model,
+        base_url=args.llm_endpoint,
+        api_key=api_key_from_env(args.llm_api_key_env),
+        timeout_s=args.llm_timeout,
+    )
+    reply = ask_advisor(settings, advisor_messages(plan, changes, index))
+    if reply.content is None:
+        return unused(plan, reply.error)
+    try:
+        answer = read_advice(reply.content)
+    except AdviceError as error:
+        return unused(plan, str(error))
+    return merge(plan, answer, index, changes, sizing)
+
+
+def plan_json(plan: Plan, advice: Advice | None) -> dict[str, Any]:
+    """The plan's contract keys, and `advisor` when one was asked."""
+    report = plan.to_json()
+    if advice is not None:
+        report["advisor"] = advice.to_json()
+    return report
+
+
+def write_github(env: Mapping[str, str], plan: Plan, advice: Advice | None = None) -> None:
     """`test_plan` (compact JSON), `risk_tier`, and `matrix` for `strategy.matrix`."""
     matrix = {"shard": list(range(len(plan.shards)))}
     write_step_outputs(
         env,
         {
-            "test_plan": json.dumps(plan.to_json(), separators=(",", ":")),
+            "test_plan": json.dumps(plan_json(plan, advice), separators=(",", ":")),
             "risk_tier": plan.risk_tier,
             "matrix": json.dumps(matrix, separators=(",", ":")),
         },
