@@ -227,6 +227,13 @@ class PrometheusProvider:
         finally:
             QUERY_SECONDS.labels(outcome=outcome).observe(time.monotonic() - started)
 
+    def instant_query(self, promql: str, at: float) -> Any:
+        """One query's `data.result` at Unix time `at`; ResultError says why there is none."""
+        try:
+            return self._query(promql, at)
+        except _UnreachableError as error:
+            raise results.ResultError(f"Prometheus at {self.shown_address} {error}") from None
+
     def _query(self, promql: str, at: float) -> Any:
         params = {"time": at, "timeout": queries.prometheus_duration(self.timeout_s)}
         try:
