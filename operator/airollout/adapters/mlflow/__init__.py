@@ -1,0 +1,1 @@
+"""MLflow tracking: every rollout a run, every recalibration a run with its policy."""
