@@ -49,6 +49,7 @@ from airollout.core.rollout.jobs import JobRequest, inputs_env, job_kind_of, job
 log = logging.getLogger("airollout.controller")
 
 RouterCall = Callable[[TrafficRouter, RolloutTarget], bool]
+BaseRevisions = Callable[[str, str], str | None]
 
 # The actions carried out once the status that asked for them is written (invariant 5,
 # docs/architecture.md#safety-invariants). `JudgeWindow` and `RecordDecision` are not among
@@ -86,9 +87,14 @@ DEFAULT_JOB_DEADLINE_S = 1800
 
 
 def job_request(
-    rollout: LoadedRollout, kind: JobKind, key: str, status: AIRolloutStatus
+    rollout: LoadedRollout,
+    kind: JobKind,
+    key: str,
+    status: AIRolloutStatus,
+    base_revision: str | None = None,
 ) -> JobRequest | str:
-    """What the Job is made of; a text saying why there is none (its spec section is gone)."""
+    """What the Job is made of; a text saying why there is none (its spec section is gone).
+    `base_revision`: the target's last promoted revision, what the change is diffed from."""
     spec = rollout.spec
     section = None if spec is None else spec.selection if kind is JobKind.SELECTION else spec.tests
     if spec is None or section is None or kind is JobKind.PROMOTION:
@@ -104,7 +110,7 @@ def job_request(
         uid=rollout.ref.uid,
         template=section.job_template,
         deadline_s=section.active_deadline_seconds or DEFAULT_JOB_DEADLINE_S,
-        env=inputs_env(rollout.view.revision, None, rollout.ref.name, plan),
+        env=inputs_env(rollout.view.revision, base_revision, rollout.ref.name, plan),
         shards=shards,
         max_parallelism=parallelism,
     )
@@ -117,9 +123,13 @@ class Actor:
         events: EventRecorder,
         decisions: DecisionLog,
         jobs: Jobs | None = None,
+        base_revisions: BaseRevisions | None = None,
     ) -> None:
         self.routers, self.events, self.decisions = routers, events, decisions
         self.jobs = jobs
+        # The revision last promoted onto a target (namespace, name): what a change is
+        # diffed from; read from the cluster, so the default knows none.
+        self.base_revisions = base_revisions or (lambda namespace, name: None)
         self._checked_at: dict[str, float] = {}  # only spares API calls; losing it is harmless
 
     def router_of(self, rollout: LoadedRollout) -> TrafficRouter:
@@ -152,7 +162,7 @@ class Actor:
         self, rollout: LoadedRollout, kind: JobKind, key: str, status: AIRolloutStatus
     ) -> None:
         """Create the Job the key names (level-based: one already there is kept)."""
-        request = job_request(rollout, kind, key, status)
+        request = job_request(rollout, kind, key, status, self._base_revision(rollout))
         if isinstance(request, str) or self.jobs is None:
             refusal = request if isinstance(request, str) else "this operator runs no Jobs"
             message = (
@@ -169,6 +179,18 @@ class Actor:
         except JobError as error:
             log.warning("%s/%s: %s", rollout.ref.namespace, rollout.ref.name, error)
             self.events.emit(rollout.ref, f"{key}-error", "JobError", str(error), True, True)
+
+    def _base_revision(self, rollout: LoadedRollout) -> str | None:
+        """None when unknown or unreadable: the Job then gets an empty
+        AIROLLOUT_BASE_REVISION and chooses its own base."""
+        target = rollout.target
+        if target is None:
+            return None
+        try:
+            return self.base_revisions(target.namespace, target.target)
+        except RouterError as error:
+            log.warning("%s/%s: no base revision: %s", target.namespace, target.rollout, error)
+            return None
 
     def record(
         self, rollout: LoadedRollout, status: AIRolloutStatus, action: RecordDecision

@@ -24,6 +24,7 @@ from airollout.adapters.kubernetes.jobs import Jobs
 from airollout.adapters.metrics.registry import provider_for
 from airollout.adapters.traffic.registry import router_for
 from airollout.adapters.traffic.router import TrafficRouter
+from airollout.adapters.traffic.target_annotations import promoted_revision
 from airollout.controller.act import Actor
 from airollout.controller.decide import WindowJudge
 from airollout.controller.decision_retention import (
@@ -53,7 +54,13 @@ def build_reconciler(clients: KubeClients, prometheus_url: str | None) -> Reconc
         custom=clients.custom,
         sensor=Sensor(clients.apps, routers, jobs),
         judge=WindowJudge(clients.core, lambda spec: provider_for(spec, prometheus_url)),
-        actor=Actor(routers, EventRecorder(clients.core), DecisionLog(clients.core), jobs),
+        actor=Actor(
+            routers,
+            EventRecorder(clients.core),
+            DecisionLog(clients.core),
+            jobs,
+            base_revisions=lambda namespace, name: promoted_revision(clients.api, namespace, name),
+        ),
         default_prometheus=prometheus_url,
     )
 

@@ -107,7 +107,8 @@ class ReplicaRatioRouter:
 
     def promote(self, target: RolloutTarget) -> bool:
         """Write the new template into the target at its original replicas; once that is
-        available everywhere, delete the canary, then forget the record. True at the end."""
+        available everywhere, delete the canary, then forget the record and remember the
+        revision promoted (the next rollout's selection base). True at the end."""
         api = DeploymentAPI(self._api_client, target.namespace)
         try:
             stable = _read_target(api, target)
@@ -116,8 +117,9 @@ class ReplicaRatioRouter:
                 stable = _write_new_template(api, target, stable, record)
             if not is_available(stable) or not _delete_canary(api, target):
                 return False
-            if target_annotations.written_on(stable):
-                api.patch(target.target, target_annotations.forget_patch())
+            finished = target_annotations.promoted_patch(stable, target.spec.revision)
+            if finished is not None:
+                api.patch(target.target, finished)
         except DeploymentConflictError:
             return False
         return True

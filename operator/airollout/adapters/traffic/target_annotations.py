@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kubernetes import client
+
+from airollout.adapters.kubernetes.deployments import DeploymentAPI
 from airollout.adapters.traffic.router import RouterError
 
 PREFIX = "airollout.dev/"
@@ -23,6 +26,9 @@ STABLE_IMAGES = PREFIX + "stable-images"
 PROMOTED_TEMPLATE_HASH = PREFIX + "promoted-template-hash"
 # Written with the new template, so that a rollback during promotion can put the old one back.
 TEMPLATE_BEFORE_PROMOTION = PREFIX + "template-before-promotion"
+# The `spec.revision` of the last rollout that promoted onto this target: the base the next
+# rollout's selection Job diffs from. Not in ALL: it outlives the record of one rollout.
+PROMOTED_REVISION = PREFIX + "promoted-revision"
 ALL = (
     ROLLOUT,
     STABLE_REPLICAS,
@@ -97,3 +103,25 @@ def written_on(deployment: Mapping[str, Any]) -> bool:
     """Whether any annotation of the router's is on `deployment`."""
     annotations = deployment.get("metadata", {}).get("annotations") or {}
     return any(key in annotations for key in ALL)
+
+
+def promoted_patch(deployment: Mapping[str, Any], revision: str | None) -> dict[str, Any] | None:
+    """The merge patch that ends a promotion: the record forgotten, the revision promoted
+    remembered (or forgotten, when the rollout named none). None when both already hold."""
+    annotations = deployment.get("metadata", {}).get("annotations") or {}
+    remembered = annotations.get(PROMOTED_REVISION)
+    if not written_on(deployment) and remembered == (revision or None):
+        return None
+    patch = forget_patch()
+    patch["metadata"]["annotations"][PROMOTED_REVISION] = revision or None
+    return patch
+
+
+def promoted_revision(api_client: client.ApiClient, namespace: str, name: str) -> str | None:
+    """The revision last promoted onto Deployment `namespace/name`; None: none known, or
+    no such Deployment."""
+    deployment = DeploymentAPI(api_client, namespace).get(name)
+    if deployment is None:
+        return None
+    annotations = deployment.get("metadata", {}).get("annotations") or {}
+    return annotations.get(PROMOTED_REVISION) or None
