@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airollout.adapters.metrics.queries import query_errors
-from airollout.core.resource.spec import AIRolloutSpec
+from airollout.core.resource.spec import AIRolloutSpec, PromotionSpec
 from airollout.core.resource.validation import FieldError
-from airollout.core.rollout.machine_spec import MachineSpec, OnHold
+from airollout.core.rollout.machine_spec import MachineSpec, OnHold, ReviewTimeout, ScoreThresholds
 
 
 def machine_spec_of(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> MachineSpec:
@@ -25,11 +25,27 @@ def machine_spec_of(spec: AIRolloutSpec, meta: Mapping[str, Any]) -> MachineSpec
         paused=spec.paused,
         selection=spec.selection is not None,
         tests=spec.tests is not None,
+        promotion=_thresholds(spec.promotion),
+        review_timeout=_review_timeout(spec.promotion),
         name=str(meta.get("name", "")),
         namespace=str(meta.get("namespace", "")),
         revision=spec.revision or spec.template.image or "",
         template_hash=template_hash(spec),
     )
+
+
+def _thresholds(promotion: PromotionSpec | None) -> ScoreThresholds | None:
+    if promotion is None:
+        return None
+    tiers = promotion.thresholds
+    return ScoreThresholds(auto_promote=tiers.auto_promote, manual_review=tiers.manual_review)
+
+
+def _review_timeout(promotion: PromotionSpec | None) -> ReviewTimeout | None:
+    timeout = promotion.review_timeout_seconds if promotion is not None else None
+    if promotion is None or timeout is None:
+        return None
+    return ReviewTimeout(timeout, promotion.on_review_timeout)
 
 
 def template_hash(spec: AIRolloutSpec) -> str:

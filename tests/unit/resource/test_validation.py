@@ -14,6 +14,7 @@ pytestmark = pytest.mark.unit
 EXAMPLES = Path(__file__).parents[3] / "examples"
 
 Spec = dict[str, Any]
+JOB = {"spec": {"template": {"spec": {"containers": [{"name": "score", "image": "score:1"}]}}}}
 
 
 def minimal_spec() -> Spec:
@@ -126,10 +127,10 @@ INVALID: list[tuple[str, Callable[[Spec], object], str, str]] = [
         "must be 'replicas'",
     ),
     (
-        "fields of features not built yet",
-        lambda s: s.update(promotion={"autoPromote": 0.9}),
-        "spec.promotion",
-        "unknown field",
+        "promotion thresholds outside [0, 1]",
+        lambda s: s.update(promotion={"jobTemplate": JOB, "thresholds": {"autoPromote": 1.5}}),
+        "spec.promotion.thresholds.autoPromote",
+        "must be at most 1",
     ),
     (
         "image and patch both",

@@ -30,6 +30,7 @@ MAX_STATUS_DECISIONS = 50  # the operator keeps fewer; this bounds what the apis
 PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
     {"name": "Weight", "type": "integer", "jsonPath": ".status.weight"},
+    {"name": "Score", "type": "number", "jsonPath": ".status.promotion.score"},
     {"name": "Last decision", "type": "string", "jsonPath": ".status.lastDecision"},
     {"name": "Revision", "type": "string", "jsonPath": ".spec.revision", "priority": 1},
     {"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1},

@@ -385,6 +385,61 @@ class TestsSpec(JobSection):
     )
 
 
+class PromotionThresholds(SpecModel):
+    """Where the promotion score's tiers start: auto-promote, a person's review, block."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            (
+                "!has(self.manualReview) || !has(self.autoPromote)"
+                " || self.manualReview <= self.autoPromote",
+                "manualReview must not be above autoPromote",
+                ".manualReview",
+            )
+        )
+    )
+
+    auto_promote: float = Field(
+        default=0.92, ge=0, le=1, description="Scores at or above this promote without a person."
+    )
+    manual_review: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="Scores from this up to autoPromote wait for a person; below it, blocked.",
+    )
+
+
+class ReviewExpiry(StrEnum):
+    """What an unanswered review becomes once spec.promotion.reviewTimeout passes."""
+
+    REJECT = "reject"
+    APPROVE = "approve"
+
+
+class PromotionSpec(JobSection):
+    """The promotion-score Job run before traffic moves (after the tests, if any); its
+    report is its termination message (one JSON line, as `airollout promotion score --json`
+    prints it)."""
+
+    thresholds: PromotionThresholds = Field(default_factory=PromotionThresholds)
+    review_timeout: Duration | None = Field(
+        default=None,
+        description="Longest wait in AwaitingApproval; unset: a person decides however long.",
+    )
+    on_review_timeout: ReviewExpiry = Field(
+        default=ReviewExpiry.REJECT,
+        description="reject (default) or approve once reviewTimeout passes without an answer.",
+    )
+    active_deadline: Duration = Field(
+        default="10m", description="Longest run of the Job (its activeDeadlineSeconds)."
+    )
+
+    @property
+    def review_timeout_seconds(self) -> float | None:
+        return None if self.review_timeout is None else parse_duration(self.review_timeout)
+
+
 class AIRolloutSpec(SpecModel):
     """A progressive rollout of one Deployment to a new pod template."""
 
@@ -409,4 +464,9 @@ class AIRolloutSpec(SpecModel):
     )
     tests: TestsSpec | None = Field(
         default=None, description="A Job running the selected tests; needs selection."
+    )
+    promotion: PromotionSpec | None = Field(
+        default=None,
+        description="A Job scoring the confidence in this artifact, after the tests and "
+        "before traffic: auto-promote, a person's review, or block.",
     )

@@ -125,6 +125,14 @@ class AIRolloutStatus(CamelModel):
         default=None,
         description="Totals of the tests Job: passed, failed, skipped, failing node ids.",
     )
+    promotion: dict[str, Any] | None = Field(
+        default=None,
+        description="The promotion Job's verdict: score, decision, blocks, signals, "
+        "the largest contributions, model.",
+    )
+    review_since: str | None = Field(
+        default=None, description="When the wait for a person's review began (RFC 3339)."
+    )
 
 
 # Typed shapes of the free-form status fields above. The fields stay dicts so the state
@@ -178,7 +186,10 @@ class DecisionRecord(CamelModel):
     """One verdict in the audit trail: what was seen, who said what, and what was done."""
 
     time: str = Field(description="When it was decided (RFC 3339).")
-    action: str = Field(description="proceed, hold or rollback.")
+    action: str = Field(
+        description="proceed, hold or rollback; a promotion verdict: auto-promote, "
+        "manual-review or block."
+    )
     key: str | None = Field(default=None, description="Key of the window it judged.")
     summary: str = Field(default="", description="The verdict and its main reason, one line.")
     reasoning: str = Field(description="The verdict's reasons in full.")
@@ -193,4 +204,8 @@ class DecisionRecord(CamelModel):
     )
     analysis_restarted: str | None = Field(
         default=None, description="Set on the first record after a new canary version: why."
+    )
+    promotion: dict[str, Any] | None = Field(
+        default=None,
+        description="Only on the promotion verdict: score, decision, blocks, signals, model.",
     )

@@ -28,6 +28,7 @@ from airollout.core.resource.spec import (
     MetricSpec,
     OnHoldSpec,
     PodTemplate,
+    PromotionSpec,
     SelectionSpec,
     TestsSpec,
     TrafficSpec,
@@ -234,6 +235,19 @@ def _tests_errors(tests: TestsSpec) -> Iterator[FieldError]:
     yield from job_template_errors("spec.tests.jobTemplate", tests.job_template)
 
 
+def _promotion_errors(promotion: PromotionSpec) -> Iterator[FieldError]:
+    yield from job_template_errors("spec.promotion.jobTemplate", promotion.job_template)
+    thresholds = promotion.thresholds
+    if thresholds.manual_review > thresholds.auto_promote:
+        yield FieldError(
+            "spec.promotion.thresholds.manualReview",
+            f"must not be above autoPromote ({thresholds.auto_promote:g})",
+        )
+    timeout = promotion.review_timeout_seconds
+    if timeout is not None and timeout <= 0:
+        yield FieldError("spec.promotion.reviewTimeout", "must be longer than 0s")
+
+
 @dataclass(frozen=True, slots=True)
 class _Section:
     """A part of the spec whose rules can be checked on its own once it parses."""
@@ -253,6 +267,7 @@ _SECTIONS = (
     _Section("onHold", OnHoldSpec, _on_hold_errors),
     _Section("selection", SelectionSpec, _selection_errors),
     _Section("tests", TestsSpec, _tests_errors),
+    _Section("promotion", PromotionSpec, _promotion_errors),
 )
 
 

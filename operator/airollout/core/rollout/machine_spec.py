@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from airollout.core.resource.spec import HoldExpiry
+from airollout.core.resource.spec import HoldExpiry, ReviewExpiry
 
-__all__ = ["HoldExpiry", "MachineSpec", "OnHold", "ScoreThresholds"]
+__all__ = [
+    "HoldExpiry",
+    "MachineSpec",
+    "OnHold",
+    "ReviewExpiry",
+    "ReviewTimeout",
+    "ScoreThresholds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,14 @@ class ScoreThresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewTimeout:
+    """How long a manual review may wait, and what the rollout does when nobody answered."""
+
+    timeout_s: float
+    then: ReviewExpiry = ReviewExpiry.REJECT
+
+
+@dataclass(frozen=True, slots=True)
 class MachineSpec:
     generation: int
     slices: tuple[int, ...]  # traffic weights in percent, increasing, normally ending at 100
@@ -36,8 +51,8 @@ class MachineSpec:
     on_hold: OnHold | None = None  # None: a hold waits for a person however long it takes
     selection: bool = False  # spec.selection: a test-selection Job runs before traffic moves
     tests: bool = False  # spec.tests: an Indexed Job runs the selected tests' shards
-    # Not set from the spec yet (issue 14 adds spec.promotion):
-    promotion: ScoreThresholds | None = None  # a promotion-score Job runs if set
+    promotion: ScoreThresholds | None = None  # spec.promotion: a promotion-score Job runs
+    review_timeout: ReviewTimeout | None = None  # None: a review waits however long it takes
     paused: bool = False
     template_hash: str = ""  # of spec.template: a new one is a new canary version
     # Only for the audit trail: which rollout and change a decision record belongs to.
