@@ -70,9 +70,10 @@ class Rollback:
 
 @dataclass(frozen=True, slots=True)
 class RecordDecision:
-    """Write the verdict to the decision log; `record` is the copy the status keeps too."""
+    """Write the verdict to the decision log; `record` is the copy the status keeps too.
+    `verdict` is None for the promotion verdict, which no window judge gave."""
 
-    verdict: Verdict
+    verdict: Verdict | None
     key: str
     record: DecisionRecord
 

@@ -1,17 +1,16 @@
-"""The phases before traffic moves: test selection, the selected tests, promotion score,
-approval.
-
-`spec.selection` and `spec.tests` reach Selecting and Testing; `spec.promotion` arrives
-with issue 14, so until then `MachineSpec.promotion` is None for every rollout and
-Evaluating is driven by its tests.
+"""The phases before traffic moves: test selection, the selected tests, the promotion
+score (Evaluating). What the score's tier leads to, a person's review, is in `review.py`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from airollout.core.resource.status import AIRolloutStatus, Phase
-from airollout.core.rollout.actions import JobKind
+from airollout.core.judge.records import last_decision
+from airollout.core.resource.status import AIRolloutStatus, DecisionRecord, Phase
+from airollout.core.rollout.actions import JobKind, RecordDecision
 from airollout.core.rollout.inputs import (
     PromotionJobFailed,
     PromotionScored,
@@ -21,7 +20,10 @@ from airollout.core.rollout.inputs import (
     ShardsFinished,
     ShardsJobFailed,
 )
+from airollout.core.rollout.jobs import PROMOTION_DECISIONS
 from airollout.core.rollout.machine_spec import ScoreThresholds
+from airollout.core.rollout.progression import DECISIONS_KEPT
+from airollout.core.rollout.timeline import to_rfc3339
 from airollout.core.rollout.transitions import (
     Context,
     Transition,
@@ -81,11 +83,16 @@ def failing_tests_message(result: ShardsFinished) -> str:
 
 def on_evaluating(ctx: Context, status: AIRolloutStatus, event: RolloutEvent) -> Transition | None:
     match event:
-        case PromotionScored(key=key, score=score) if key == status.awaiting:
-            return _judge_score(ctx, status.model_copy(update={"awaiting": None}), score)
+        case PromotionScored(key=key) if key == status.awaiting:
+            return _judge_score(ctx, status.model_copy(update={"awaiting": None}), event)
         case PromotionJobFailed(key=key, reason=reason) if key == status.awaiting:
             return fail(ctx, status, "PromotionJobFailed", f"The promotion Job failed: {reason}")
     return None
+
+
+# From the boldest to the most cautious: of two decisions the later one stands.
+DECISIONS = PROMOTION_DECISIONS
+CONTRIBUTIONS_KEPT = 5  # the largest in the status; the decision log has the Job's report
 
 
 def promotion_decision(score: float, thresholds: ScoreThresholds) -> str:
@@ -96,29 +103,116 @@ def promotion_decision(score: float, thresholds: ScoreThresholds) -> str:
     return "block"
 
 
-def _judge_score(ctx: Context, status: AIRolloutStatus, score: float) -> Transition:
+def more_cautious(first: str, second: str) -> str:
+    return max(first, second, key=DECISIONS.index)
+
+
+def _judge_score(ctx: Context, status: AIRolloutStatus, result: PromotionScored) -> Transition:
     thresholds = ctx.spec.promotion
     if thresholds is None:  # spec.promotion was removed while the Job ran
         return enter_slice(ctx, status, 0, "Started", "Promotion is no longer configured.")
+    score = result.score
     if not math.isfinite(score) or not 0.0 <= score <= 1.0:
         return fail(
             ctx, status, "PromotionJobFailed", f"The promotion score {score} is not in [0, 1]."
         )
-    decision = promotion_decision(score, thresholds)
+    if result.decision and result.decision not in DECISIONS:
+        problem = f"The promotion Job's decision {result.decision!r} is not one of {DECISIONS}."
+        return fail(ctx, status, "PromotionJobFailed", problem)
+    by_score = promotion_decision(score, thresholds)
+    decision = "block" if result.blocks else more_cautious(by_score, result.decision or by_score)
+    message = tier_message(result, decision, by_score, thresholds)
+    record = _record(ctx, result, decision, message)
+    scored = status.model_copy(
+        update={
+            "promotion": _verdict(result, decision, thresholds),
+            "decisions": [*status.decisions, record.model_dump(mode="json", by_alias=True)][
+                -DECISIONS_KEPT:
+            ],
+            "last_decision": last_decision(record),
+        }
+    )
+    new, actions = _enter_tier(ctx, scored, decision, message)
+    logged = RecordDecision(verdict=None, key=f"{result.key}-decision", record=record)
+    return new, (logged, *actions)
+
+
+def tier_message(
+    result: PromotionScored, decision: str, by_score: str, thresholds: ScoreThresholds
+) -> str:
+    """Why the rollout takes this tier, naming the score, the threshold and any block."""
+    score = f"Promotion score {result.score:.3f}"
+    if result.blocks:
+        return f"{score}, but blocked: {'; '.join(result.blocks)}."
+    if decision != by_score:
+        return f"{score} (by the thresholds: {by_score}), but the promotion Job decided {decision}."
     if decision == "auto-promote":
-        message = f"Promotion score {score:.3f} reaches autoPromote {thresholds.auto_promote}."
+        return f"{score} reaches autoPromote {thresholds.auto_promote}."
+    if decision == "manual-review":
+        return (
+            f"{score} is in the manual review band "
+            f"[{thresholds.manual_review}, {thresholds.auto_promote})."
+        )
+    return f"{score} is below manualReview {thresholds.manual_review}."
+
+
+def _enter_tier(ctx: Context, status: AIRolloutStatus, decision: str, message: str) -> Transition:
+    if decision == "auto-promote":
         return enter_slice(ctx, status, 0, "AutoPromoted", message)
     if decision == "manual-review":
-        message = (
-            f"Promotion score {score:.3f} is in the manual review band "
-            f"[{thresholds.manual_review}, {thresholds.auto_promote}): "
-            "resume to approve, or abort."
-        )
-        waiting = moved(status, Phase.AWAITING_APPROVAL, "ManualReview", message)
-        return waiting, (ctx.event("ManualReview", message),)
-    message = (
-        f"Promotion score {score:.3f} is below manualReview {thresholds.manual_review}: "
-        "blocked; promote to override, or abort."
+        text = f"{message} Waiting for a person: `airollout approve` or `airollout reject`."
+        if ctx.spec.review_timeout is not None:
+            review = ctx.spec.review_timeout
+            text += f" After {review.timeout_s:g}s without an answer: {review.then.value}."
+        since = to_rfc3339(ctx.now)
+        waiting = moved(status, Phase.AWAITING_APPROVAL, "ManualReview", text, review_since=since)
+        return waiting, (ctx.event("ManualReview", text),)
+    text = f"{message} Blocked: `airollout promote` overrides, `airollout abort` ends it."
+    blocked = moved(status, Phase.BLOCKED, "PromotionBlocked", text)
+    return blocked, (ctx.event("PromotionBlocked", text),)
+
+
+def _verdict(result: PromotionScored, decision: str, thresholds: ScoreThresholds) -> dict[str, Any]:
+    """status.promotion: what `airollout status` and `kubectl get` show of the verdict."""
+    largest = sorted(result.contributions, key=_size, reverse=True)[:CONTRIBUTIONS_KEPT]
+    tiers = {"autoPromote": thresholds.auto_promote, "manualReview": thresholds.manual_review}
+    return {**_facts(result, decision, largest), "thresholds": tiers}
+
+
+def _facts(
+    result: PromotionScored, decision: str, contributions: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "score": result.score,
+        "decision": decision,
+        "jobDecision": result.decision or None,
+        "blocks": list(result.blocks),
+        "signals": dict(result.signals),
+        "contributions": [dict(item) for item in contributions],
+        "model": result.model or None,
+    }
+
+
+def _size(contribution: Mapping[str, Any]) -> float:
+    logit = contribution.get("logit")
+    return abs(logit) if isinstance(logit, int | float) and math.isfinite(logit) else 0.0
+
+
+def _record(ctx: Context, result: PromotionScored, decision: str, message: str) -> DecisionRecord:
+    """The promotion verdict in the audit trail, beside the windows' verdicts, so the
+    feedback loop reads each rollout's score and decision from the decision log."""
+    shown = ", ".join(
+        f"{item.get('feature')} {item.get('logit'):+.2f}"
+        for item in sorted(result.contributions, key=_size, reverse=True)
+        if isinstance(item.get("logit"), int | float)
     )
-    blocked = moved(status, Phase.BLOCKED, "PromotionBlocked", message)
-    return blocked, (ctx.event("PromotionBlocked", message),)
+    reasoning = f"{message} Contributions (logit): {shown or 'none reported'}."
+    return DecisionRecord(
+        time=to_rfc3339(ctx.now),
+        action=decision,
+        key=result.key,
+        summary=f"{decision}: {message}",
+        reasoning=reasoning,
+        revision=ctx.spec.revision or None,
+        promotion=_facts(result, decision, result.contributions),
+    )

@@ -51,8 +51,15 @@ class ShardsJobFailed:
 
 @dataclass(frozen=True, slots=True)
 class PromotionScored:
+    """The promotion Job's report: its score and decision, and what they rest on."""
+
     key: str
     score: float
+    decision: str = ""  # auto-promote, manual-review or block; "": the thresholds alone decide
+    blocks: tuple[str, ...] = ()  # hard blocks, in words: any one blocks whatever the score
+    signals: Mapping[str, Any] = field(default_factory=dict)  # signals format v1
+    contributions: tuple[Mapping[str, Any], ...] = ()  # {"feature", "logit", ...}
+    model: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,20 @@ class PausedChanged:
 @dataclass(frozen=True, slots=True)
 class Resume:
     """A person resumes a paused rollout or approves one awaiting approval."""
+
+    by: str = "a person"
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    """A person approves a rollout awaiting review: traffic starts at the first slice."""
+
+    by: str = "a person"
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A person rejects a rollout awaiting review: it fails before any traffic moves."""
 
     by: str = "a person"
 
@@ -154,6 +175,8 @@ RolloutEvent = (
     | Tick
     | PausedChanged
     | Resume
+    | Approve
+    | Reject
     | Promote
     | Abort
     | TargetMissing

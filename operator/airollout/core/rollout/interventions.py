@@ -6,23 +6,26 @@ from airollout.core.resource.status import AIRolloutStatus, Phase
 from airollout.core.rollout.actions import CreateJob, JobKind, SetWeight
 from airollout.core.rollout.inputs import (
     Abort,
+    Approve,
     Conflict,
     ConflictCleared,
     InvalidSpec,
     PausedChanged,
     Promote,
+    Reject,
     Resume,
     RolloutEvent,
     Start,
     TargetChanged,
     TargetMissing,
 )
+from airollout.core.rollout.review import approve, reject
+from airollout.core.rollout.timeline import to_rfc3339
 from airollout.core.rollout.transitions import (
     Context,
     Transition,
     begin,
     enter_promoting,
-    enter_slice,
     fail,
     first_window_start,
     moved,
@@ -41,6 +44,8 @@ INTERVENTIONS = (
     Promote,
     PausedChanged,
     Resume,
+    Approve,
+    Reject,
     Conflict,
     ConflictCleared,
 )
@@ -72,6 +77,10 @@ def on_intervention(
             return resume(ctx, status, "Resumed", "spec.paused is false: the rollout goes on.")
         case Resume(by=by):
             return _on_resume(ctx, status, by)
+        case Approve(by=by):
+            return approve(ctx, status, by)
+        case Reject(by=by):
+            return reject(ctx, status, by)
         case Conflict(other=other) if other != status.blocked_by:
             return _on_conflict(ctx, status, other)
         case ConflictCleared() if status.blocked_by is not None:
@@ -116,7 +125,7 @@ def _on_target_missing(ctx: Context, status: AIRolloutStatus, target: str) -> Tr
 
 def _on_resume(ctx: Context, status: AIRolloutStatus, by: str) -> Transition | None:
     if status.phase is Phase.AWAITING_APPROVAL:
-        return enter_slice(ctx, status, 0, "Approved", f"Approved by {by}.")
+        return approve(ctx, status, by)
     if status.phase is Phase.PAUSED and not ctx.spec.paused:
         return resume(ctx, status, "Resumed", f"Resumed by {by}.")
     return None
@@ -147,9 +156,11 @@ def resume(ctx: Context, status: AIRolloutStatus, reason: str, message: str) -> 
 
 
 def _waiting_again(ctx: Context, status: AIRolloutStatus, message: str) -> Transition:
-    """Back in a phase that waits for a person: say again what it waits for."""
+    """Back in a phase that waits for a person: say again what it waits for. A review's
+    clock restarts: the person who resumed has seen it waiting."""
     if status.phase is Phase.AWAITING_APPROVAL:
-        reason, hint = "ManualReview", "resume again to approve, or abort."
+        reason, hint = "ManualReview", "approve or reject it."
+        status = status.model_copy(update={"review_since": to_rfc3339(ctx.now)})
     elif status.blocked_by is not None:
         reason, hint = "Conflict", f"waiting for AIRollout {status.blocked_by} to finish."
     else:

@@ -2,9 +2,10 @@
 each Job is, and what its finished pods say, as the state machine's inputs.
 
 Pure: the adapter (`adapters/kubernetes/jobs.py`) creates the manifest built here and reads
-the Job back as a `JobView`; `outcome` turns that into SelectionFinished/SelectionFailed or
-ShardsFinished/ShardsJobFailed. A Job is named from its action's key, so creating it again
-after a crash finds the first one (invariant 5, docs/architecture.md#safety-invariants).
+the Job back as a `JobView`; `outcome` turns that into SelectionFinished/SelectionFailed,
+ShardsFinished/ShardsJobFailed or PromotionScored/PromotionJobFailed. A Job is named from
+its action's key, so creating it again after a crash finds the first one (invariant 5,
+docs/architecture.md#safety-invariants).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +21,8 @@ from typing import Any
 from airollout.core.resource.names import API_VERSION, GROUP, KIND, ROLLOUT_LABEL
 from airollout.core.rollout.actions import JobKind
 from airollout.core.rollout.inputs import (
+    PromotionJobFailed,
+    PromotionScored,
     RolloutEvent,
     SelectionFailed,
     SelectionFinished,
@@ -60,7 +64,7 @@ class JobRequest:
     rollout: str
     namespace: str
     uid: str
-    template: Mapping[str, Any]  # spec.selection.jobTemplate or spec.tests.jobTemplate
+    template: Mapping[str, Any]  # the jobTemplate of spec.selection, tests or promotion
     deadline_s: int
     env: Mapping[str, str]  # AIROLLOUT_* inputs, set on every container
     shards: int = 1  # completions of the tests Job
@@ -68,16 +72,27 @@ class JobRequest:
 
 
 def inputs_env(
-    revision: str, base_revision: str | None, rollout: str, plan: Mapping[str, Any] | None
+    revision: str,
+    base_revision: str | None,
+    rollout: str,
+    plan: Mapping[str, Any] | None,
+    test_results: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
+    """What a Job learns of the rollout; the promotion Job also gets the tests' totals."""
     env = {
         "AIROLLOUT_REVISION": revision,
         "AIROLLOUT_BASE_REVISION": base_revision or "",
         "AIROLLOUT_ROLLOUT": rollout,
     }
     if plan is not None:
-        env["AIROLLOUT_TEST_PLAN"] = json.dumps(plan, separators=(",", ":"), sort_keys=True)
+        env["AIROLLOUT_TEST_PLAN"] = _compact(plan)
+    if test_results is not None:
+        env["AIROLLOUT_TEST_RESULTS"] = _compact(test_results)
     return env
+
+
+def _compact(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def job_manifest(request: JobRequest) -> dict[str, Any]:
@@ -183,7 +198,7 @@ def outcome(kind: JobKind, key: str, job: JobView) -> RolloutEvent | None:
         return _selection_outcome(key, job)
     if kind is JobKind.TESTS:
         return _tests_outcome(key, job)
-    return None  # promotion Jobs arrive with issue 14
+    return _promotion_outcome(key, job)
 
 
 def _selection_outcome(key: str, job: JobView) -> RolloutEvent:
@@ -208,6 +223,56 @@ def plan_problem(plan: Mapping[str, Any] | None) -> str | None:
     ):
         return "the plan's shards are not lists of test node ids"
     return None
+
+
+def _promotion_outcome(key: str, job: JobView) -> RolloutEvent:
+    """A valid report counts even from a failed Job: a scorer may exit non-zero on block,
+    as a CI step would. Without one the Job failed, whatever its exit code."""
+    last = _newest(job.pods)
+    said = report(last.message) if last else None
+    parsed = promotion_report(key, said)
+    if isinstance(parsed, PromotionScored):
+        return parsed
+    if job.failed:
+        quoted = f" Its pod said: {_quoted(last.message)}" if last and last.message else ""
+        return PromotionJobFailed(key, f"Job {job.name}: {job.failure}.{quoted}")
+    return PromotionJobFailed(key, f"Job {job.name} succeeded but {parsed}.")
+
+
+# From the boldest to the most cautious (the machine takes the more cautious of two).
+PROMOTION_DECISIONS = ("auto-promote", "manual-review", "block")
+
+
+def promotion_report(key: str, said: Mapping[str, Any] | None) -> PromotionScored | str:
+    """The report (`{"score", "decision", "blocks", "signals", "contributions", "model"}`)
+    as the machine's input, or what is wrong with it, naming the field."""
+    if said is None:
+        return "its termination message holds no JSON report"
+    score, decision = said.get("score"), said.get("decision")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        return f"its report's score is not a number: {_quoted(str(score))}"
+    if not 0.0 <= score <= 1.0:
+        return f"its report's score {score} is not in [0, 1]"
+    if decision not in PROMOTION_DECISIONS:
+        return f"its report's decision {_quoted(str(decision))} is not one of {PROMOTION_DECISIONS}"
+    blocks, signals = said.get("blocks", []), said.get("signals", {})
+    contributions = said.get("contributions", [])
+    if not isinstance(blocks, list) or not all(isinstance(item, str) for item in blocks):
+        return "its report's blocks are not a list of reasons"
+    if not isinstance(signals, dict):
+        return "its report's signals are not an object"
+    if not isinstance(contributions, list) or not all(isinstance(c, dict) for c in contributions):
+        return "its report's contributions are not a list of objects"
+    model = said.get("model")
+    return PromotionScored(
+        key,
+        float(score),
+        decision=str(decision),
+        blocks=tuple(blocks),
+        signals=signals,
+        contributions=tuple(contributions),
+        model=model if isinstance(model, str) else "",
+    )
 
 
 def _tests_outcome(key: str, job: JobView) -> RolloutEvent:

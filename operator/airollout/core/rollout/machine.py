@@ -31,6 +31,7 @@ from airollout.core.rollout.progression import (
     on_promoting,
     record_traffic,
 )
+from airollout.core.rollout.review import on_awaiting_approval
 from airollout.core.rollout.transitions import Context, Transition
 
 PhaseHandler = Callable[[Context, AIRolloutStatus, RolloutEvent], Transition | None]
@@ -82,6 +83,7 @@ PHASE_HANDLERS: dict[Phase, PhaseHandler] = {
     Phase.SELECTING: on_selecting,
     Phase.TESTING: on_testing,
     Phase.EVALUATING: on_evaluating,
+    Phase.AWAITING_APPROVAL: on_awaiting_approval,
     Phase.PROGRESSING: on_progressing,
     Phase.PROMOTING: on_promoting,
     Phase.PAUSED: _on_paused,

@@ -56,6 +56,8 @@ WARNINGS = frozenset(
         "TestsJobFailed",
         "PromotionJobFailed",
         "PromotionBlocked",
+        "Rejected",
+        "ReviewTimedOut",
         "TargetMissing",
         "TargetChanged",
         "Conflict",
