@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from airollout.cli.manifest import RolloutView
 from airollout.core.analysis.sequential import EVALUE_CAP
@@ -40,10 +41,22 @@ def _summary(view: RolloutView) -> list[str]:
         rows.append(("Paused", "yes (spec.paused); `airollout resume` continues"))
     if status.blocked_by:
         rows.append(("Blocked by", status.blocked_by))
+    if status.promotion:
+        rows.append(("Promotion", promotion_line(status.promotion)))
     if view.pending_action:
         by = f" by {view.pending_by}" if view.pending_by else ""
         rows.append(("Requested", f"{view.pending_action}{by}, not yet acted on"))
     return [f"  {label + ':':<12}{value}" for label, value in rows]
+
+
+def promotion_line(verdict: Mapping[str, Any]) -> str:
+    """`0.953 auto-promote (model default-v1)`, then the hard blocks if any."""
+    score = verdict.get("score")
+    shown = f"{score:.3f}" if isinstance(score, int | float) else "?"
+    model = f" (model {verdict['model']})" if verdict.get("model") else ""
+    blocks = "; ".join(str(block) for block in verdict.get("blocks") or [])
+    line = f"{shown} {verdict.get('decision', '?')}{model}"
+    return f"{line}; blocks: {blocks}" if blocks else line
 
 
 def traffic_line(slices: Sequence[int], index: int | None, weight: int) -> str:

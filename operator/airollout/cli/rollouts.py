@@ -1,4 +1,5 @@
-"""`airollout resume|promote|abort|pause|status|watch NAME`: people's control of a rollout.
+"""`airollout resume|promote|abort|approve|reject|pause|status|watch NAME`: people's
+control of a rollout.
 
 Requests go to the operator the way `kubectl annotate` would send them: the annotations
 airollout.dev/action and airollout.dev/action-by, which the operator acts on and removes.
@@ -30,8 +31,12 @@ from airollout.cli.manifest import RolloutView, rollout_view
 from airollout.cli.progress import EXIT_TIMED_OUT, Progress, exit_code_for
 from airollout.cli.render import render_status
 from airollout.core.resource.crd import KIND
-from airollout.core.resource.names import ACTION_ANNOTATION, ACTION_BY_ANNOTATION
-from airollout.core.resource.status import TERMINAL_PHASES
+from airollout.core.resource.names import (
+    ACTION_ANNOTATION,
+    ACTION_BY_ANNOTATION,
+    REVIEW_ACTIONS,
+)
+from airollout.core.resource.status import TERMINAL_PHASES, Phase
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -42,6 +47,8 @@ REQUESTS = {
     "resume": "continue from its hold or pause",
     "promote": "skip the remaining slices and promote the new version",
     "abort": "roll all traffic back to the stable version",
+    "approve": "start traffic on a rollout awaiting review",
+    "reject": "fail a rollout awaiting review, before any traffic moves",
 }
 
 
@@ -159,6 +166,11 @@ def _patch_unless_over(
 
 
 def _action_patch(action: str, by: str, view: RolloutView) -> dict[str, Any]:
+    if action in REVIEW_ACTIONS and view.status.phase is not Phase.AWAITING_APPROVAL:
+        raise CommandError(
+            f"{KIND} {view.name} is {view.status.phase.value}, not AwaitingApproval: "
+            f"nothing to {action}"
+        )
     patch: dict[str, Any] = {
         "metadata": {"annotations": {ACTION_ANNOTATION: action, ACTION_BY_ANNOTATION: by}}
     }

@@ -31,7 +31,7 @@ from airollout.adapters.traffic.router import (
 )
 from airollout.controller import pending_records, telemetry
 from airollout.controller.snapshot import LoadedRollout
-from airollout.core.resource.spec import Router
+from airollout.core.resource.spec import AIRolloutSpec, JobSection, Router
 from airollout.core.resource.status import TERMINAL_PHASES, AIRolloutStatus, Phase
 from airollout.core.rollout import keys
 from airollout.core.rollout.actions import (
@@ -80,7 +80,8 @@ class TargetEdited:
 
 RouterReply = Answered | TargetGone | TargetEdited
 
-JOB_PHASES = frozenset({Phase.SELECTING, Phase.TESTING})  # where an awaited Job is run
+# Where an awaited Job is run.
+JOB_PHASES = frozenset({Phase.SELECTING, Phase.TESTING, Phase.EVALUATING})
 
 # A Job runs at most this long when its spec section names no deadline of its own.
 DEFAULT_JOB_DEADLINE_S = 1800
@@ -96,12 +97,13 @@ def job_request(
     """What the Job is made of; a text saying why there is none (its spec section is gone).
     `base_revision`: the target's last promoted revision, what the change is diffed from."""
     spec = rollout.spec
-    section = None if spec is None else spec.selection if kind is JobKind.SELECTION else spec.tests
-    if spec is None or section is None or kind is JobKind.PROMOTION:
+    section = None if spec is None else _section(spec, kind)
+    if spec is None or section is None:
         return f"no spec.{kind.value} asks for a {kind.value} Job"
-    plan = status.test_plan if kind is JobKind.TESTS else None
-    shards = len((plan or {}).get("shards") or [])
+    plan = status.test_plan if kind is not JobKind.SELECTION else None
+    shards = len((plan or {}).get("shards") or []) if kind is JobKind.TESTS else 1
     parallelism = getattr(section, "max_parallelism", 1)
+    results = status.tests if kind is JobKind.PROMOTION else None
     return JobRequest(
         kind=kind,
         key=key,
@@ -110,10 +112,19 @@ def job_request(
         uid=rollout.ref.uid,
         template=section.job_template,
         deadline_s=section.active_deadline_seconds or DEFAULT_JOB_DEADLINE_S,
-        env=inputs_env(rollout.view.revision, base_revision, rollout.ref.name, plan),
+        env=inputs_env(rollout.view.revision, base_revision, rollout.ref.name, plan, results),
         shards=shards,
         max_parallelism=parallelism,
     )
+
+
+def _section(spec: AIRolloutSpec, kind: JobKind) -> JobSection | None:
+    sections: dict[JobKind, JobSection | None] = {
+        JobKind.SELECTION: spec.selection,
+        JobKind.TESTS: spec.tests,
+        JobKind.PROMOTION: spec.promotion,
+    }
+    return sections[kind]
 
 
 class Actor:

@@ -26,18 +26,20 @@ from airollout.controller.act import (
 )
 from airollout.controller.snapshot import LoadedRollout
 from airollout.core.analysis.types import Version
-from airollout.core.resource.names import ACTION_ANNOTATION, ACTIONS
+from airollout.core.resource.names import ACTION_ANNOTATION, ACTIONS, REVIEW_ACTIONS
 from airollout.core.resource.spec import Router
 from airollout.core.resource.status import TERMINAL_PHASES, Phase
 from airollout.core.rollout import keys
 from airollout.core.rollout.actions import EmitEvent
 from airollout.core.rollout.inputs import (
     Abort,
+    Approve,
     Conflict,
     ConflictCleared,
     InvalidSpec,
     PausedChanged,
     Promote,
+    Reject,
     Resume,
     RollbackDone,
     RolloutEvent,
@@ -193,6 +195,16 @@ def _requested(rollout: LoadedRollout) -> Iterator[RolloutEvent | EmitEvent]:
             f"({rollout.status.phase.value}). It was removed."
         )
         yield _refusal(f"refused-{action}", "RequestRefused", message)
+    elif action in REVIEW_ACTIONS and rollout.status.phase is not Phase.AWAITING_APPROVAL:
+        message = (
+            f"{ACTION_ANNOTATION}={action} refused: the rollout is {rollout.status.phase.value}, "
+            "not AwaitingApproval. It was removed."
+        )
+        yield _refusal(f"refused-{action}", "RequestRefused", message)
+    elif action == "approve":
+        yield Approve(by=who)
+    elif action == "reject":
+        yield Reject(by=who)
     elif action == "resume":
         yield Resume(by=who)
     elif action == "promote":

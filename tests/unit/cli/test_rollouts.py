@@ -231,3 +231,42 @@ def test_watch_that_runs_out_of_time_exits_2(
     assert main(["watch", "checkout-4f2a1c", "--timeout", "1"]) == 2
     assert "timed out after 1s" in capsys.readouterr().err
     assert output.read_text().startswith("phase=Progressing\n")
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_approve_and_reject_answer_a_rollout_awaiting_review(
+    action: str, serve: Builder, manifest: Builder, status: Builder, capsys: Any
+) -> None:
+    fake = serve(manifest(status(Phase.AWAITING_APPROVAL, weight=0, slice=None)))
+
+    code = main([action, "checkout-4f2a1c", "--by", "ana"])
+
+    assert code == 0
+    annotations = fake.patches[0]["metadata"]["annotations"]
+    assert annotations == {"airollout.dev/action": action, "airollout.dev/action-by": "ana"}
+    assert f"Asked the operator to {action}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_approve_and_reject_of_a_rollout_not_in_review_are_refused(
+    action: str, serve: Builder, manifest: Builder, status: Builder, capsys: Any
+) -> None:
+    fake = serve(manifest(status(Phase.PROGRESSING)))
+
+    code = main([action, "checkout-4f2a1c"])
+
+    assert code == 1
+    assert fake.patches == []
+    assert f"is Progressing, not AwaitingApproval: nothing to {action}" in capsys.readouterr().err
+
+
+def test_status_shows_the_promotion_score_decision_and_blocks(
+    serve: Builder, manifest: Builder, status: Builder, capsys: Any
+) -> None:
+    verdict = {"score": 0.41, "decision": "block", "blocks": ["2 tests failed"], "model": "m1"}
+    serve(manifest(status(Phase.BLOCKED, promotion=verdict)))
+
+    assert main(["status", "checkout-4f2a1c"]) == 0
+
+    out = capsys.readouterr().out
+    assert "Promotion:  0.410 block (model m1); blocks: 2 tests failed" in out
