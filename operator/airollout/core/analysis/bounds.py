@@ -9,6 +9,11 @@ read from the current slice's data in two directions:
   bound. This side is a plain fixed-sample bound, re-read each window: it only lets the
   rollout go on to a larger slice, where the breach test keeps watching with more traffic,
   and an e-value there would need several times the traffic the scenarios' first slices get.
+  A step to a larger slice that is judged again (`RateLevels.stepping`) needs less: no sign
+  of a breach, the breach test's e-value below 1 (the data favour the bound over every
+  breach it tests) with this slice's rate within the bound. Every canary request is the
+  same evidence at any slice, so holding a thin slice buys time, not safety: the safety is
+  the breach test, anytime-valid at every slice, and the promotion's upper bound.
 
 The canary's breach is shown at 1/alpha. Stable's is read at 1/proceed_alpha (the caller
 passes the level): it only decides whether a canary's breach is a shared cause, which
@@ -86,11 +91,16 @@ class RateLevels(NamedTuple):
     shown_reference: str
     shown_fail_at: str
     shown_confidence: str
+    # A proceed only steps to a larger slice judged again: no sign of a breach is enough.
+    stepping: bool = False
 
 
 @lru_cache(maxsize=256)
-def rate_levels(reference: float, breach_alpha: float, proceed_alpha: float) -> RateLevels:
-    """A breach shown at e-value 1/breach_alpha; within at confidence 1 - proceed_alpha."""
+def rate_levels(
+    reference: float, breach_alpha: float, proceed_alpha: float, stepping: bool = False
+) -> RateLevels:
+    """A breach shown at e-value 1/breach_alpha; within at confidence 1 - proceed_alpha, or
+    when `stepping` also by no sign of a breach (see the module docstring)."""
     fail_at, confidence = 1.0 / breach_alpha, 1.0 - proceed_alpha
     return RateLevels(
         reference,
@@ -99,6 +109,7 @@ def rate_levels(reference: float, breach_alpha: float, proceed_alpha: float) -> 
         f"{reference:.4g}",
         f"{fail_at:.3g}",
         f"{confidence:.0%}",
+        stepping,
     )
 
 
@@ -164,6 +175,13 @@ def read_rate(
                 f"is {format(pooled_upper, '.4g')}."
             )
             return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message, n)
+    if levels.stepping and below and breach < 1.0:
+        message = (
+            f"{seen} shows no sign of a breach of {reference_shown} (e-value "
+            f"{format(breach, '.3g')}, below 1): enough to step to a larger slice, where the "
+            "breach test keeps watching."
+        )
+        return TestResult(RATE_TEST, Outcome.PASS, rate, reference, breach, message, n)
     message = (
         f"{seen} is not yet shown above {reference_shown} (e-value {format(breach, '.3g')} of "
         f"{levels.shown_fail_at}) nor below it ({upper_shown if below else 'it is not lower'})."

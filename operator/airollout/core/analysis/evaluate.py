@@ -64,8 +64,8 @@ def evaluate_window(
 
     `promotes`: a proceed now ends the rollout. Otherwise it only moves the canary to a
     larger slice, where the breach tests keep watching it with more traffic, so a bound is
-    shown within at the looser level `step_alpha` (see AnalysisSettings)."""
-    within_alpha = settings.proceed_alpha if promotes else settings.step_alpha
+    shown within at the looser level `step_alpha` (see AnalysisSettings), or by no sign of
+    a breach (see analysis.bounds)."""
     same_slice = state.get("slice") == slice_index
     observations = usable(window, settings.warmup_s)
     known: Mapping[str, Evidence] = state.get("metrics") or {}
@@ -78,7 +78,7 @@ def evaluate_window(
         if not same_slice:
             previous = {**previous, "canary_bound": None, "stable_bound": None}
         result, evidence[check.name] = _EVALUATORS[check.kind](
-            check, settings, previous, observations, within_alpha
+            check, settings, previous, observations, promotes
         )
         results.append(result)
     return tuple(results), {"version": STATE_VERSION, "slice": slice_index, "metrics": evidence}
@@ -139,18 +139,30 @@ class _BoundPlan(NamedTuple):
 
 @lru_cache(maxsize=256)
 def _bound_plans(
-    reference: float, what: str, alpha: float, proceed_alpha: float, within_alpha: float
+    reference: float, what: str, levels: tuple[float, float, float], promotes: bool
 ) -> tuple[_BoundPlan, _BoundPlan]:
-    """The canary's bound, then stable's, each at its breach level (see `_breach_alpha`)."""
+    """The canary's bound, then stable's, each at its breach level (see `_breach_alpha`).
+
+    `levels` is the settings' (alpha, proceed_alpha, step_alpha). Only the canary's bound
+    vouches for a proceed, so only its within side depends on whether the proceed promotes."""
+    alpha, proceed_alpha, step_alpha = levels
+    within_alpha = proceed_alpha if promotes else step_alpha
 
     def plan(key: str, version: str, shared_cause_level: bool) -> _BoundPlan:
         breach_alpha = _breach_alpha(alpha, proceed_alpha, shared_cause_level)
         levels = bounds.rate_levels(
-            reference, breach_alpha, proceed_alpha if shared_cause_level else within_alpha
+            reference,
+            breach_alpha,
+            proceed_alpha if shared_cause_level else within_alpha,
+            stepping=not promotes and not shared_cause_level,
         )
         return _BoundPlan(key, levels, version + what)
 
     return plan("canary_bound", "canary ", False), plan("stable_bound", "stable ", True)
+
+
+def _levels(settings: AnalysisSettings) -> tuple[float, float, float]:
+    return settings.alpha, settings.proceed_alpha, settings.step_alpha
 
 
 def _breach_alpha(alpha: float, proceed_alpha: float, shared_cause_level: bool) -> float:
@@ -196,7 +208,7 @@ def _error_rate(
     settings: AnalysisSettings,
     state: Evidence,
     window: Sequence[Observation],
-    within_alpha: float,
+    promotes: bool,
 ) -> tuple[MetricResult, Evidence]:
     canary = error_totals(window, Version.CANARY, check.name)
     stable = error_totals(window, Version.STABLE, check.name)
@@ -207,9 +219,7 @@ def _error_rate(
             (canary.requests, (canary.errors, canary.errors)),
             (stable.requests, (stable.errors, stable.errors)),
         )
-        plans = _bound_plans(
-            check.max, "error rate", settings.alpha, settings.proceed_alpha, within_alpha
-        )
+        plans = _bound_plans(check.max, "error rate", _levels(settings), promotes)
         canary_bound, stable_bound = _rate_bounds(state, new_state, readings, plans)
     if check.compare_baseline:
         new_state["compare"] = comparison.fold(
@@ -236,7 +246,7 @@ def _latency(
     settings: AnalysisSettings,
     state: Evidence,
     window: Sequence[Observation],
-    within_alpha: float,
+    promotes: bool,
 ) -> tuple[MetricResult, Evidence]:
     canary = latency_totals(window, Version.CANARY, check.name)
     stable = latency_totals(window, Version.STABLE, check.name)
@@ -248,9 +258,7 @@ def _latency(
             (canary.requests, _slow_counts(canary.histogram, check.max)),
             (stable.requests, _slow_counts(stable.histogram, check.max)),
         )
-        plans = _bound_plans(
-            1.0 - check.quantile, what, settings.alpha, settings.proceed_alpha, within_alpha
-        )
+        plans = _bound_plans(1.0 - check.quantile, what, _levels(settings), promotes)
         canary_bound, stable_bound = _rate_bounds(state, new_state, readings, plans)
     if check.compare_baseline:
         compare = _latency_comparison(check, settings, new_state, canary, stable)
@@ -378,7 +386,7 @@ def _gauge(
     settings: AnalysisSettings,
     state: Evidence,
     window: Sequence[Observation],
-    within_alpha: float,
+    promotes: bool,
 ) -> tuple[MetricResult, Evidence]:
     canary = gauge_values(window, Version.CANARY, check.name)
     stable = gauge_values(window, Version.STABLE, check.name)
@@ -412,7 +420,7 @@ def _gauge(
 
 
 _Evaluator = Callable[
-    [MetricCheck, AnalysisSettings, Evidence, Sequence[Observation], float],
+    [MetricCheck, AnalysisSettings, Evidence, Sequence[Observation], bool],
     tuple[MetricResult, Evidence],
 ]
 _EVALUATORS: dict[MetricKind, _Evaluator] = {

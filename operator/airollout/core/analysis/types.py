@@ -85,8 +85,9 @@ class AnalysisSettings:
     proceed_alpha: float = 0.2
     # A proceed that only moves the canary to a larger slice, where the breach tests keep
     # watching it with more traffic, shows each bound within at confidence 1 - step_alpha
-    # (the median upper bound): a wrong step costs a window at the next slice, a needless
-    # hold a window at this one. The proceed that promotes keeps 1 - proceed_alpha.
+    # (the median upper bound), or by no sign of a breach (analysis.bounds): a wrong step
+    # costs a window at the next slice, a needless hold a window at this one. The proceed
+    # that promotes keeps 1 - proceed_alpha.
     step_alpha: float = 0.5
 
 

@@ -53,16 +53,21 @@ def _outcome(test: TestResult | None) -> Outcome | None:
 def _leaning_worse(comparison: TestResult | None, settings: AnalysisSettings) -> bool:
     """Evidence that the canary is worse is building (e-value past 1/proceed_alpha).
 
-    Not enough for a rollback, but too much to move more traffic onto the canary: at 100 %
-    stable serves nothing and the comparison could never finish.
+    Not enough for a rollback, but too much to promote on: at 100 % stable serves nothing
+    and the comparison could never finish. A step to a larger slice is another matter: the
+    comparison keeps running there, anytime-valid, and with a larger canary share it gathers
+    the canary's events faster, so it settles sooner either way.
     """
     if comparison is None or comparison.outcome is not Outcome.NOT_YET:
         return False
     return comparison.evidence is not None and comparison.evidence >= 1 / settings.proceed_alpha
 
 
-def metric_finding(metric: MetricResult, settings: AnalysisSettings) -> Finding:
-    """What one metric's results call for on their own."""
+def metric_finding(
+    metric: MetricResult, settings: AnalysisSettings, promotes: bool = True
+) -> Finding:
+    """What one metric's results call for on their own; `promotes`: a proceed ends the
+    rollout (see `_leaning_worse`)."""
     bound, stable_bound, comparison = metric.bound, metric.stable_bound, metric.comparison
     worse = _outcome(comparison) is Outcome.FAIL
     if bound is not None and bound.outcome is Outcome.FAIL:
@@ -91,7 +96,7 @@ def metric_finding(metric: MetricResult, settings: AnalysisSettings) -> Finding:
             f"{metric.name}: informational, no test configured.",
             summary.INFORMATIONAL,
         )
-    if vouching.outcome is Outcome.PASS and _leaning_worse(comparison, settings):
+    if vouching.outcome is Outcome.PASS and promotes and _leaning_worse(comparison, settings):
         assert comparison is not None
         return Finding(Action.HOLD, f"{metric.name}: {comparison.message}", summary.LEANING)
     if vouching.outcome is Outcome.PASS:
@@ -146,7 +151,7 @@ class RulesJudge:
         metrics, new_state = evaluate_window(
             settings, state, context.slice_index, window, context.promotes
         )
-        findings = [metric_finding(metric, settings) for metric in metrics]
+        findings = [metric_finding(metric, settings, context.promotes) for metric in metrics]
         brief_findings = list(findings)
         pods = pod_action(*context.pods)
         if pods is not None:
