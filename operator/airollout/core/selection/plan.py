@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from airollout.core.selection.diff import ADDED, DELETED, RENAMED, FileChange
+from airollout.core.selection.diff import ADDED, DELETED, MODIFIED, RENAMED, FileChange
 from airollout.core.selection.index import Index, SelectionInputError
 from airollout.core.selection.rules import (
     DIRECTORY,
@@ -166,6 +166,10 @@ def _select_for(
             return
     if change.old_path in seen and change.status != ADDED:
         _select_by_coverage(selection, change)
+        if change.status == MODIFIED and rules.is_test_file(change.path):
+            # the index knows the file's old tests only: a test added to it must run too
+            new_tests.add(change.path)
+            selection.reasons.append(f"{change.path}: a changed test file: run it whole")
     elif rule is not None:
         return
     elif rules.is_test_file(change.path):
@@ -210,7 +214,8 @@ def _final_tests(selection: _Selection, changes: Sequence[FileChange], new: set[
             at_head.add(node_id)
         elif change.status == RENAMED:
             at_head.add(f"{change.path}{sep}{rest}")
-    return at_head | new
+    # a test file that runs whole is named once, by its path, not again by its tests
+    return {t for t in at_head if t.split("::", 1)[0] not in new} | new
 
 
 def _history_additions(index: Index, changes: Sequence[FileChange], chosen: set[str]) -> set[str]:
@@ -222,6 +227,7 @@ def _history_additions(index: Index, changes: Sequence[FileChange], chosen: set[
         for test, files in history.cofailures.items()
         if test in index.tests
         and test not in chosen
+        and test.split("::", 1)[0] not in chosen
         and test not in history.flaky
         and not changed.isdisjoint(files)
     }
@@ -241,7 +247,7 @@ def _assemble(
     index = selection.index
     known = [t.duration for t in index.tests.values() if t.duration > 0]
     fallback = statistics.median(known) if known else UNKNOWN_TEST_SECONDS
-    seconds = {t: index.tests[t].duration if t in index.tests else fallback for t in chosen}
+    seconds = {t: _seconds(index, t, fallback) for t in chosen}
     likelihood = {t: _likelihood(index, changes, t) for t in chosen}
     order = sorted(chosen, key=lambda t: (-likelihood[t], t))
     total = sum(seconds.values())
@@ -263,6 +269,14 @@ def _assemble(
         shards=tuple(tuple(shard) for shard in shards),
         reasoning="; ".join(reasons),
     )
+
+
+def _seconds(index: Index, test: str, fallback: float) -> float:
+    """A test's recorded duration; a whole test file's, its known tests' (else one unknown)."""
+    if test in index.tests:
+        return index.tests[test].duration
+    known = [t.duration for t in index.tests.values() if t.path == test]
+    return sum(known) if known else fallback
 
 
 def _suites_of(selection: _Selection, tests: Sequence[str]) -> list[str]:
