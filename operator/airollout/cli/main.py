@@ -41,6 +41,7 @@ SUBCOMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "airollout.cli.history": ("history",),
     "airollout.cli.rollouts": ("resume", "promote", "abort", "pause", "status", "watch"),
     "airollout.cli.select": ("select",),
+    "airollout.cli.promotion": ("promotion",),
     "airollout.cli.operator": ("operator",),
     "airollout_tools.sim.workload_cli": ("workload",),
 }

@@ -22,6 +22,7 @@ from airollout.adapters.reports.production import ProductionQueries, read_produc
 from airollout.adapters.reports.sbom import read_dependencies
 from airollout.adapters.reports.security_report import read_security
 from airollout.core.promotion.benchmark_test import DEFAULT_TOLERANCE
+from airollout.core.promotion.signals import SignalsError, signals_from_json
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +100,10 @@ def _pair(
 
 def _signals_file(path: Path) -> Reading:
     data = json_object(path, "v1 signals object")
+    try:
+        signals_from_json(data)
+    except SignalsError as error:
+        raise ReportError(f"{path}: {error}") from None
     return Reading(dict(data), (f"signals from {path}: {', '.join(sorted(data)) or 'none'}",))
 
 
