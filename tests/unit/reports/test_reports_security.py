@@ -85,6 +85,7 @@ def test_one_finding_from_two_scanners_counts_once_at_the_graver_rating() -> Non
     [
         ("spdx.json", r"not a SARIF 2.1, Grype JSON, Trivy JSON or OSV-Scanner JSON report"),
         ("grype_malformed.json", r"a malformed Grype JSON report \(missing 'vulnerability'\)"),
+        ("weird.json", r"not a SARIF 2.1.*top-level keys: matches, runs, version"),
         ("absent.json", "cannot be read"),
         ("cobertura.xml", "not valid JSON"),
     ],
