@@ -88,7 +88,7 @@ def test_the_examples_pass_actionlint_against_this_action(
 def test_actionlint_reads_this_action_and_rejects_a_wrong_input(
     actionlint: Path, tmp_path: Path
 ) -> None:
-    """The check above can fail: a misspelt input and a missing required one are reported."""
+    """The check above can fail: a misspelt input is reported."""
     workflow = """
 on: push
 jobs:
@@ -102,7 +102,6 @@ jobs:
     result = lint(actionlint, local_action_project(tmp_path, {"canary.yml": workflow}))
     assert result.returncode == 1
     assert 'input "manfest" is not defined in action "AIRollout"' in result.stdout
-    assert 'missing input "manifest"' in result.stdout
 
 
 def action() -> dict[str, Any]:
@@ -119,7 +118,8 @@ def test_every_input_and_step_output_the_action_reads_exists() -> None:
     assert used_steps <= steps
     assert {"phase", "decision"} <= set(spec["outputs"])
     assert spec["outputs"]["phase"]["value"] == "${{ steps.watch.outputs.phase }}"
-    assert spec["inputs"]["manifest"]["required"] is True
+    # Only the rollout stage needs a manifest (its first step checks); rollout is the default.
+    assert spec["inputs"]["stage"]["default"] == "rollout"
 
 
 def test_no_script_of_the_action_interpolates_an_expression() -> None:
