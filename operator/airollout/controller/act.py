@@ -146,11 +146,20 @@ class Actor:
     def router_of(self, rollout: LoadedRollout) -> TrafficRouter:
         return self.routers(rollout.router_kind)
 
-    def carry_out(self, rollout: LoadedRollout, actions: Sequence[AfterWrite]) -> None:
+    def carry_out(
+        self,
+        rollout: LoadedRollout,
+        actions: Sequence[AfterWrite],
+        written: AIRolloutStatus | None = None,
+    ) -> None:
+        """`written`: the status just persisted, which asked for the actions; a Job is made
+        from it (the promotion Job needs the tests' totals the same step recorded)."""
         for action in actions:
-            self._carry_out(rollout, action)
+            self._carry_out(rollout, action, written or rollout.status)
 
-    def _carry_out(self, rollout: LoadedRollout, action: AfterWrite) -> None:
+    def _carry_out(
+        self, rollout: LoadedRollout, action: AfterWrite, status: AIRolloutStatus
+    ) -> None:
         match action:
             case SetWeight(weight=weight):
                 self._route(rollout, lambda router, target: router.set_weight(target, weight))
@@ -165,7 +174,7 @@ class Actor:
                 # machine asks for its verdict (JudgeWindow) once a tick finds it ended.
                 pass
             case CreateJob(kind=kind, key=key):
-                self._create_job(rollout, kind, key, rollout.status)
+                self._create_job(rollout, kind, key, status)
             case _:
                 assert_never(action)
 
@@ -252,7 +261,7 @@ class Actor:
             return str(error)
 
     def emit(self, rollout: LoadedRollout, event: EmitEvent) -> None:
-        self._carry_out(rollout, event)
+        self._carry_out(rollout, event, rollout.status)
 
     def forget(self, uid: str) -> None:
         """The rollout is gone or at rest: what was remembered for it only takes memory."""

@@ -88,7 +88,7 @@ class Reconciler:
             version = self._persist(rollout, run.status)
             if version is None:
                 return  # someone wrote first: the next tick starts again from what they wrote
-        self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred])
+        self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred], run.status)
         if rollout.requested_action is not None:
             self._clear_request(rollout, version)
         if run.status.phase in TERMINAL_PHASES and run.status.awaiting is None:

@@ -28,7 +28,7 @@ class FakeJobs:
 
     def __init__(self) -> None:
         self.created: dict[str, Mapping[str, Any]] = {}
-        self.reports: dict[str, str] = {}
+        self.reports: dict[str, str | tuple[PodView, ...]] = {}  # a report, or the pods
 
     def ensure(self, manifest: Mapping[str, Any]) -> None:
         self.created.setdefault(manifest["metadata"]["name"], manifest)
@@ -38,8 +38,9 @@ class FakeJobs:
             return None
         if name not in self.reports:
             return JobView(name, complete=False, failed=False)
-        pod = PodView(index=None, phase="Succeeded", message=self.reports[name])
-        return JobView(name, complete=True, failed=False, pods=(pod,))
+        said = self.reports[name]
+        pods = (PodView(None, "Succeeded", said),) if isinstance(said, str) else said
+        return JobView(name, complete=True, failed=False, pods=pods)
 
 
 def harness_with_jobs(**spec: Any) -> tuple[Harness, FakeJobs]:
@@ -118,3 +119,32 @@ def test_approve_outside_a_review_is_refused_out_loud() -> None:
     harness.reconcile()
     assert ("event", "RequestRefused") in harness.calls
     assert harness.body["status"]["phase"] == "Progressing"
+
+
+def env_of(job: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        item["name"]: item["value"]
+        for item in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+
+
+def test_after_the_tests_the_promotion_job_gets_their_totals_and_the_plan() -> None:
+    section = {"jobTemplate": PROMOTION["jobTemplate"]}
+    harness, jobs = harness_with_jobs(selection=section, tests=section)
+    harness.reconcile()
+    jobs.reports["web-v2-g1-selection"] = json.dumps({"tests": ["t::a"], "shards": [["t::a"]]})
+    harness.reconcile()
+    assert harness.body["status"]["phase"] == "Testing"
+    shard = json.dumps({"passed": 1, "failed": 0, "skipped": 0})
+    jobs.reports["web-v2-g1-tests"] = (PodView(0, "Succeeded", shard),)
+    harness.reconcile()
+    assert harness.body["status"]["phase"] == "Evaluating"
+
+    env = env_of(jobs.created[JOB])
+    assert json.loads(env["AIROLLOUT_TEST_RESULTS"]) == {
+        "passed": 1,
+        "failed": 0,
+        "skipped": 0,
+        "failing": [],
+    }
+    assert json.loads(env["AIROLLOUT_TEST_PLAN"])["shards"] == [["t::a"]]
