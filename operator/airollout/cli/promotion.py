@@ -14,18 +14,28 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airollout.adapters.reports.collect import Inputs, collect
 from airollout.adapters.reports.common import ReportError, json_object
 from airollout.adapters.reports.production import ProductionQueries
 from airollout.cli.github import write_step_outputs
-from airollout.cli.promotion_report import Result, compact_json, markdown, text
+from airollout.cli.promotion_report import (
+    Result,
+    compact_json,
+    markdown,
+    report_document,
+    text,
+    with_narration,
+)
 from airollout.core.promotion.benchmark_test import DEFAULT_TOLERANCE
 from airollout.core.promotion.blocks import BlockRules, BlockRulesError, hard_blocks
 from airollout.core.promotion.model import DEFAULT_MODEL, ModelError, PromotionModel, score
 from airollout.core.promotion.signals import RISK_TIERS, SignalsError, signals_from_json
 from airollout.core.promotion.tiers import Decision, Thresholds, ThresholdsError, decide
+
+if TYPE_CHECKING:
+    from airollout.adapters.llm.promotion_narrative import Narration
 
 EXIT_BLOCK, EXIT_BAD_INPUT = 1, 2
 _INPUT_ERRORS = (ReportError, SignalsError, ModelError, ThresholdsError, BlockRulesError)
@@ -46,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     form.add_argument(
         "--github", action="store_true", help="write $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY"
     )
+    _llm(scoring)
     scoring.add_argument(
         "--termination-log", type=Path, metavar="PATH", help="also write the JSON line here"
     )
@@ -107,6 +118,28 @@ def _policy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blocks", type=Path, metavar="RULES.json", help="hard-block rules")
 
 
+def _llm(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--llm-endpoint",
+        metavar="URL",
+        help="an OpenAI-compatible endpoint that writes the narrative (may lower the score)",
+    )
+    parser.add_argument("--llm-model", metavar="MODEL", help="the model to ask")
+    parser.add_argument(
+        "--llm-api-key-env",
+        default="OPENAI_API_KEY",
+        metavar="VAR",
+        help="the environment variable holding the API key (default OPENAI_API_KEY)",
+    )
+    parser.add_argument(
+        "--llm-timeout",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="one request's timeout; all attempts together get twice as long (default 20)",
+    )
+
+
 def _score(args: argparse.Namespace) -> int:
     try:
         reading = collect(_inputs_of(args), now=datetime.now(UTC))
@@ -117,6 +150,11 @@ def _score(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     result = score(signals, model)
     blocks = hard_blocks(signals, rules)
+    if bool(args.llm_endpoint) != bool(args.llm_model):
+        print(
+            "airollout promotion score: --llm-endpoint and --llm-model: give both", file=sys.stderr
+        )
+        return EXIT_BAD_INPUT
     outcome = Result(
         score=result,
         decision=decide(result.probability, blocks, thresholds),
@@ -126,8 +164,29 @@ def _score(args: argparse.Namespace) -> int:
         thresholds=thresholds,
         notes=reading.notes,
     )
+    if args.llm_endpoint:
+        outcome = with_narration(outcome, _narrate(outcome, args))
     _show(outcome, args, os.environ)
     return EXIT_BLOCK if outcome.decision is Decision.BLOCK else 0
+
+
+def _narrate(result: Result, args: argparse.Namespace) -> Narration:
+    # imported here: the LLM client takes a second to import, and most runs do not ask one
+    from airollout.adapters.llm.openai_judge import LLMSettings, api_key_from_env
+    from airollout.adapters.llm.promotion_narrative import PromotionNarrator
+
+    settings = LLMSettings(
+        model=args.llm_model,
+        base_url=args.llm_endpoint,
+        api_key=api_key_from_env(args.llm_api_key_env),
+        timeout_s=args.llm_timeout,
+        deadline_s=2 * args.llm_timeout,
+    )
+    narrator = PromotionNarrator(settings)
+    try:
+        return narrator.narrate(report_document(result), result.notes)
+    finally:
+        narrator.close()
 
 
 def _show(result: Result, args: argparse.Namespace, env: Mapping[str, str]) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airollout.core.promotion.model import FEATURE_SIGNAL, Score
-from airollout.core.promotion.tiers import Decision, Thresholds
+from airollout.core.promotion.tiers import Decision, Thresholds, decide
+
+if TYPE_CHECKING:  # the LLM client takes a second to import; only --llm-endpoint needs it
+    from airollout.adapters.llm.promotion_narrative import Narration
 
 # A container's termination message holds 4 KiB; the line leaves room for the kubelet's own.
 MAX_LINE_BYTES = 3 * 1024
@@ -25,17 +28,40 @@ class Result:
     thresholds: Thresholds
     notes: tuple[str, ...] = ()  # what was read
     narrative: str | None = None  # the LLM's, when one was asked
+    recommendations: tuple[str, ...] = ()
     llm: str | None = None  # what the LLM did to the score, or why it did nothing
+    lowered_to: float | None = None  # the LLM's cap, where it lowered the model's score
 
     @property
     def probability(self) -> float:
-        return self.score.probability
+        return self.score.probability if self.lowered_to is None else self.lowered_to
+
+
+def with_narration(result: Result, narration: Narration) -> Result:
+    """The result after the LLM: lowered where it capped the score, never raised."""
+    model_score = result.score.probability
+    if narration.error is not None:
+        return dataclasses.replace(
+            result, llm=f"no usable answer ({narration.error}); the score stands"
+        )
+    lowered = narration.lowered(model_score)
+    changes: dict[str, Any] = {
+        "narrative": narration.narrative,
+        "recommendations": narration.recommendations,
+    }
+    if lowered < model_score:
+        changes["lowered_to"] = lowered
+        changes["decision"] = decide(lowered, result.blocks, result.thresholds)
+        changes["llm"] = f"lowered the score from {model_score:.3f} to {lowered:.3f}"
+    else:
+        changes["llm"] = "wrote the narrative; the score stands (it may lower it, never raise it)"
+    return dataclasses.replace(result, **changes)
 
 
 def compact_json(result: Result) -> str:
     """The one-line report (contracts: score, decision, blocks, signals, contributions, model),
     at most MAX_LINE_BYTES: the details go first when it is too long, never the decision."""
-    document = _document(result)
+    document = report_document(result)
     for shrink in _SHRINKS:
         line = json.dumps(document, separators=(",", ":"))
         if len(line.encode()) <= MAX_LINE_BYTES:
@@ -44,7 +70,7 @@ def compact_json(result: Result) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def _document(result: Result) -> dict[str, Any]:
+def report_document(result: Result) -> dict[str, Any]:
     document: dict[str, Any] = {
         "score": round(result.probability, 4),
         "decision": str(result.decision),
@@ -56,6 +82,8 @@ def _document(result: Result) -> dict[str, Any]:
         "model": result.model,
         "missing": list(result.score.missing),
     }
+    if result.lowered_to is not None:
+        document["model_score"] = round(result.score.probability, 4)
     if result.llm is not None:
         document["llm"] = result.llm
     return document
@@ -119,9 +147,17 @@ def text(result: Result) -> str:
     if result.notes:
         lines.append("  read:")
         lines += [f"    {note}" for note in result.notes]
-    if result.narrative:
-        lines += ["", result.narrative]
+    lines += _narrative(result)
     return "\n".join(lines) + "\n"
+
+
+def _narrative(result: Result) -> list[str]:
+    if not result.narrative:
+        return []
+    lines = ["", result.narrative]
+    if result.recommendations:
+        lines += ["", "Recommendations:"] + [f"- {item}" for item in result.recommendations]
+    return lines
 
 
 def markdown(result: Result) -> str:
@@ -149,8 +185,7 @@ def markdown(result: Result) -> str:
         lines += ["", "<details><summary>What was read</summary>", ""]
         lines += [f"- {_cell(note)}" for note in result.notes]
         lines += ["", "</details>"]
-    if result.narrative:
-        lines += ["", result.narrative]
+    lines += _narrative(result)
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -119,12 +119,20 @@ def api_key_from_env(variable: str) -> str:
     return os.environ.get(variable, "")
 
 
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+
+
 class InvalidAnswerError(ValueError):
     """The model's content is not one valid answer object."""
 
 
 def parse_answer(content: str) -> LLMAnswer:
     """The answer in `content`: plain JSON, or the first JSON object inside prose or a fence."""
+    return parse_json_answer(content, LLMAnswer)
+
+
+def parse_json_answer(content: str, shape: type[AnswerT]) -> AnswerT:
+    """`parse_answer` for any answer model (the promotion narrative has its own)."""
     text = content.strip()
     try:
         data = json.loads(text)
@@ -137,7 +145,7 @@ def parse_answer(content: str) -> LLMAnswer:
         except json.JSONDecodeError as exc:
             raise InvalidAnswerError(f"malformed answer: invalid JSON ({exc.msg})") from None
     try:
-        return LLMAnswer.model_validate(data)
+        return shape.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()
