@@ -38,6 +38,7 @@ TOOLS_MISSING = "needs the airollout-tools package (tools/ in the repository; ma
 
 SUBCOMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "airollout_tools.bench.cli": ("bench",),
+    "airollout.cli.feedback": ("feedback",),
     "airollout.cli.history": ("history",),
     "airollout.cli.rollouts": ("resume", "promote", "abort", "pause", "status", "watch"),
     "airollout.cli.select": ("select",),
