@@ -28,6 +28,7 @@ from airollout.cli.promotion_report import (
     text,
     with_narration,
 )
+from airollout.core.feedback.policy import Policy, PolicyError
 from airollout.core.promotion.benchmark_test import DEFAULT_TOLERANCE
 from airollout.core.promotion.blocks import BlockRules, BlockRulesError, hard_blocks
 from airollout.core.promotion.model import DEFAULT_MODEL, ModelError, PromotionModel, score
@@ -251,12 +252,11 @@ def _from_policy(
     path: Path, document: Mapping[str, Any], thresholds: Thresholds
 ) -> tuple[PromotionModel, Thresholds]:
     try:
-        if not isinstance(document.get("model"), Mapping):
+        if "model" not in document:
             return PromotionModel.from_json(document), thresholds
-        if "thresholds" in document:
-            thresholds = Thresholds.from_json(document["thresholds"])
-        return PromotionModel.from_json(document["model"]), thresholds
-    except (ModelError, ThresholdsError) as error:
+        policy = Policy.from_json(document)
+        return policy.model, policy.thresholds
+    except (ModelError, PolicyError) as error:
         raise ReportError(f"{path}: {error}") from None
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from airollout.cli.main import main
 from airollout.cli.promotion_report import MAX_LINE_BYTES, Result, compact_json
-from airollout.core.promotion.model import score
+from airollout.core.feedback.policy import Policy
+from airollout.core.promotion.model import PromotionModel, score
 from airollout.core.promotion.signals import signals_from_json
 from airollout.core.promotion.tiers import Decision, Thresholds
 
@@ -109,14 +111,23 @@ def test_github_mode_writes_outputs_and_a_summary_with_each_contribution(
 def test_a_policy_file_brings_its_model_and_thresholds(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    policy = tmp_path / "policy.json"
-    model = {"version": "fitted-v3", "intercept": 1.0, "weights": {}, "scalings": {}}
-    thresholds = {"auto_promote": 0.7, "manual_review": 0.6}
-    policy.write_text(json.dumps({"version": 3, "model": model, "thresholds": thresholds}))
-    code, report = _json_run(capsys, *CLEAN, "--model", str(policy))
+    policy = Policy(
+        version=3,
+        model=PromotionModel(version="fitted-v3", intercept=1.0, weights={}, scalings={}),
+        thresholds=Thresholds(auto_promote=0.7, manual_review=0.6),
+        selection_escalations=(),
+        changes=("refit on 40 outcomes",),
+        created_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy.to_json()))
+    code, report = _json_run(capsys, *CLEAN, "--model", str(path))
     assert report["model"] == "fitted-v3"
     assert report["score"] == pytest.approx(0.7311, abs=1e-4)  # sigmoid(1.0)
     assert (code, report["decision"]) == (0, "auto-promote")
+    path.write_text(json.dumps({**policy.to_json(), "created_at": "yesterday"}))
+    assert main(["promotion", "score", "--model", str(path)]) == 2
+    assert "policy.json: policy.created_at: must be an ISO 8601 time" in capsys.readouterr().err
 
 
 def test_signals_from_a_pipeline_are_scored_like_reports(
