@@ -13,6 +13,7 @@ from airollout_tools.bench.decisions import render_table, report_json, run_bench
 from airollout_tools.bench.judges import DEFAULT_JUDGE, JudgeFactory, registry
 from airollout_tools.bench.promotion_cli import register as register_promotion
 from airollout_tools.bench.scale.cli import register as register_operator_scale
+from airollout_tools.bench.selection.cli import register as register_selection
 from airollout_tools.sim.scenario import Scenario, ScenarioError, load_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -39,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     decisions.set_defaults(handler=run_decisions)
     register_operator_scale(kinds)
     register_promotion(kinds)
+    register_selection(kinds)
 
 
 def run_decisions(args: argparse.Namespace) -> int:

@@ -1,0 +1,1 @@
+"""`airollout bench selection`: test selection on a repository's real history, with real faults."""
