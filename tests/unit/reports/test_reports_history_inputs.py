@@ -11,6 +11,7 @@ import pytest
 from airollout.adapters.reports.collect import Inputs, collect
 from airollout.adapters.reports.common import ReportError
 from airollout.adapters.reports.history import read_history
+from airollout.adapters.reports.production import ProductionQueries
 
 pytestmark = pytest.mark.unit
 DATA = Path(__file__).parent / "data"
@@ -76,6 +77,13 @@ def test_reports_replace_the_signals_files_values_and_keep_the_rest(tmp_path: Pa
         (Inputs(baseline_sbom=DATA / "sbom_build.cdx.json"), "--sbom is missing"),
         (Inputs(baseline_security=(DATA / "trivy.json",)), "--baseline-security: needs"),
         (Inputs(history=DATA / "x.jsonl"), "--history and --service: give both"),
+        (
+            Inputs(
+                prometheus="http://127.0.0.1:9",
+                production=ProductionQueries(alerts_selector="", max_latency=1),
+            ),
+            "--max-latency needs --latency-query",
+        ),
         (
             Inputs(signals_file=DATA / "coverage_py.json"),
             "coverage_py.json: signals.files: unknown",

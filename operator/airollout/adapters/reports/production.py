@@ -43,6 +43,12 @@ def read_production(
         raise ReportError(
             "--prometheus: give --error-rate-query, --latency-query or --alerts-selector too"
         )
+    for bound, query, flags in (
+        (queries.max_error_rate, queries.error_rate, "--max-error-rate needs --error-rate-query"),
+        (queries.max_latency, queries.latency, "--max-latency needs --latency-query"),
+    ):
+        if bound is not None and query is None:
+            raise ReportError(f"{flags}: a bound of nothing would be ignored")
     at = now.timestamp()
     signal: dict[str, Any] = {}
     notes = []
