@@ -72,13 +72,16 @@ def act(tmp_path: Path, inputs: dict[str, str]) -> tuple[int, str, dict[str, str
     return done.returncode, log, outputs
 
 
+# A branch's first push has no `before`: GitHub gives 40 zeros, and the stage diffs from
+# the head's parent, here main again.
+@pytest.mark.parametrize("base", ["main", "0" * 40], ids=["base", "no-base"])
 def test_the_select_stage_outputs_the_plan_its_risk_and_the_matrix(
-    tmp_path: Path, indexed: tuple[Path, Path]
+    tmp_path: Path, indexed: tuple[Path, Path], base: str
 ) -> None:
     repo, index = indexed
     change(repo, "sub", "calc/ops.py", "return a - b", "return b - a")
     inputs = {"stage": "select", "select-repo": str(repo), "select-index": str(index)}
-    code, log, outputs = act(tmp_path, {**inputs, "select-base": "main", "select-head": "sub"})
+    code, log, outputs = act(tmp_path, {**inputs, "select-base": base, "select-head": "sub"})
 
     assert code == 0, log[-6000:]
     plan = json.loads(outputs["test_plan"])
@@ -87,6 +90,7 @@ def test_the_select_stage_outputs_the_plan_its_risk_and_the_matrix(
     assert (outputs["score"], outputs["decision"]) == ("", ""), "the other stages did not run"
     assert "Main Apply the manifest" not in log, "the rollout stage did not run"
     assert "### Test selection: 1 tests, risk low" in log
+    assert ("no base revision given; the plan diffs from sub~1" in log) == (base != "main")
 
 
 def cli_report(*flags: str) -> dict[str, Any]:
