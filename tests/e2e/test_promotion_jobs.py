@@ -1,7 +1,8 @@
 """The promotion Job for real: the pod runner runs its pod as a host process, the operator
 reads its report from the termination message, and each tier takes its path (auto-promote
 to Succeeded; review, then `airollout approve`, to Succeeded; block to Blocked). With
-selection and tests too, all three Jobs run and the promotion Job reads the tests' totals."""
+selection and tests too, all three Jobs run and the promotion Job, `airollout promotion
+score` itself, reads the tests' totals."""
 
 from __future__ import annotations
 
@@ -33,21 +34,35 @@ JOBS_SECONDS = 180.0
 SETTLED = {"Succeeded", "RolledBack", "Failed", "Blocked", "AwaitingApproval"}
 
 # The promotion pod: the report `airollout promotion score --json` prints, fixed by the test,
-# its signals built from what the operator passed on (the tests' totals, the plan).
+# with the revision the operator passed on among its signals.
 SCORE = """
 import json, os
 report = json.loads(os.environ["FIXED_REPORT"])
-results = json.loads(os.environ.get("AIROLLOUT_TEST_RESULTS") or "null")
-plan = json.loads(os.environ.get("AIROLLOUT_TEST_PLAN") or "null")
-if results is not None:
-    report["signals"]["tests"] = {"total": results["passed"] + results["failed"],
-                                  "failed": results["failed"], "skipped": results["skipped"]}
-report["signals"]["change"] = {"files": len((plan or {}).get("tests") or [])}
 report["signals"]["revision"] = os.environ["AIROLLOUT_REVISION"]
 print("scoring", os.environ["AIROLLOUT_ROLLOUT"])
 path = os.environ.get("AIROLLOUT_TERMINATION_MESSAGE_PATH", "/dev/termination-log")
 open(path, "w").write(json.dumps(report, separators=(",", ":")))
 """
+
+
+# The promotion pod of the full pipeline: the real `airollout promotion score`, on a JUnit
+# report of the tests Job's totals (what the operator passed on in AIROLLOUT_TEST_RESULTS).
+CLI_SCORE = """
+import json, os, subprocess, sys, tempfile
+results = json.loads(os.environ["AIROLLOUT_TEST_RESULTS"])
+cases = ['<testcase classname="shard" name="ok%d"/>' % i for i in range(results["passed"])]
+cases += ['<testcase classname="shard" name="%s"><failure message="failed"/></testcase>' % name
+          for name in results["failing"]]
+cases += ['<testcase classname="shard" name="skip%d"><skipped/></testcase>' % i
+          for i in range(results["skipped"])]
+junit = os.path.join(tempfile.mkdtemp(), "junit.xml")
+open(junit, "w").write('<testsuite name="selected" tests="%d">%s</testsuite>'
+                       % (len(cases), "".join(cases)))
+path = os.environ.get("AIROLLOUT_TERMINATION_MESSAGE_PATH", "/dev/termination-log")
+sys.exit(subprocess.run([sys.executable, "-m", "airollout.cli.main", "promotion", "score",
+                         "--junit", junit, "--json", "--termination-log", path]).returncode)
+"""
+TIER_PHASES = {"auto-promote": "Succeeded", "manual-review": "AwaitingApproval", "block": "Blocked"}
 
 
 def report(score: float, decision: str, blocks: list[str] | None = None) -> dict[str, Any]:
@@ -72,12 +87,16 @@ def promotion_section(repo: Path, said: dict[str, Any]) -> dict[str, Any]:
     return {"jobTemplate": template, "thresholds": {"autoPromote": 0.9, "manualReview": 0.7}}
 
 
-def scored_rollout(name: str, repo: Path, said: dict[str, Any], **spec: Any) -> dict[str, Any]:
+def scored_rollout(
+    name: str, repo: Path, said: dict[str, Any] | None, **spec: Any
+) -> dict[str, Any]:
+    """`said`: the report the promotion Job prints; None: spec names its own promotion."""
+    if said is not None:
+        spec["promotion"] = promotion_section(repo, said)
     manifest = rollout_manifest(
         name,
         traffic={"slices": [100]},  # no analysis: the promotion gate is what this is about
         analysis={"interval": "5s", "warmup": "1s"},
-        promotion=promotion_section(repo, said),
         **spec,
     )
     del manifest["spec"]["onHold"]
@@ -99,7 +118,7 @@ def rollout(
 ) -> Any:
     """`rollout(report, eventually)`: the settled status of web-v2 whose Job says `report`."""
 
-    def run(said: dict[str, Any], eventually: Any, **spec: Any) -> dict[str, Any]:
+    def run(said: dict[str, Any] | None, eventually: Any, **spec: Any) -> dict[str, Any]:
         create_target(kube_api, namespace)
         create_rollout(kube_api, namespace, scored_rollout("web-v2", tmp_path, said, **spec))
         return settled(kube_api, namespace, "web-v2", eventually)
@@ -177,17 +196,19 @@ def test_selection_tests_and_promotion_run_all_three_jobs_in_order(
     shards = [["test_sample.py::test_ok_a"], ["test_sample.py::test_ok_b"]]
     plan = {"full_suite": False, "tests": [t for shard in shards for t in shard], "shards": shards}
     status = rollout(
-        report(0.95, "auto-promote"),
+        None,
         eventually,
         selection={"jobTemplate": job_template(SELECT, repo, {"FIXED_PLAN": json.dumps(plan)})},
         tests={"jobTemplate": job_template(SHARD, repo), "maxParallelism": 2},
+        promotion={"jobTemplate": job_template(CLI_SCORE, repo)},
     )
 
-    assert status["phase"] == "Succeeded", status["message"]
     assert status["tests"]["passed"] == 2
-    signals = status["promotion"]["signals"]
-    assert signals["tests"] == {"total": 2, "failed": 0, "skipped": 0}, "the tests' totals"
-    assert signals["change"] == {"files": 2}, "the plan reached the promotion Job"
+    verdict = status["promotion"]
+    assert verdict["signals"]["tests"] == {"total": 2, "failed": 0, "skipped": 0}, "from JUnit"
+    assert verdict["model"] == "default-v1", "the real scorer's report"
+    assert verdict["contributions"], "each signal's share is shown"
+    assert status["phase"] == TIER_PHASES[verdict["decision"]], status["message"]
     jobs = jobs_of(kube_api, namespace)
     assert set(jobs) == {"web-v2-g1-selection", "web-v2-g1-tests", "web-v2-g1-promotion"}
     started = {name: job.metadata.creation_timestamp for name, job in jobs.items()}
