@@ -287,3 +287,30 @@ def test_a_second_pass_with_apply_adds_no_run_and_puts_the_version_in_force(
     assert len(history) == 2, "windows are not logged twice"
     assert printed["mlflow_runs"]["policy-v2"] == first_pass.mlflow_runs["policy-v2"]
     assert pointer.data["version"] == "2"
+
+
+def test_the_report_is_markdown_with_plots_and_goes_to_the_step_summary(
+    first_pass: LoopResult,
+    world: dict[str, Any],
+    crd_installed: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    namespace, summary = world["namespace"], tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    argv = ["feedback", "report", "-n", namespace, "--kubeconfig", str(crd_installed)]
+    argv += ["--observation", "3s", "--prometheus", world["prometheus"]]
+    argv += ["--policy-namespace", namespace, "--out", str(tmp_path / "report")]
+
+    code = main([*argv, "--github-summary"])
+
+    report = Path(capsys.readouterr().out.strip())
+    text = report.read_text()
+    promoted = HEALTHY + REGRESSED + 1
+    assert code == 0
+    assert f"| Promoted but regressed | {REGRESSED} of {promoted} " in text
+    assert "| False rollbacks | 1 of 21 " in text
+    assert (report.parent / "reliability.png").read_bytes().startswith(b"\x89PNG")
+    assert (report.parent / "outcomes.png").read_bytes().startswith(b"\x89PNG")
+    assert summary.read_text().startswith(text)
