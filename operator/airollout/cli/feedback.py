@@ -141,21 +141,23 @@ def _report(args: argparse.Namespace) -> int:
     from airollout.adapters.kubernetes.policy_store import PolicyStore
     from airollout.core.feedback.drift import events_from, findings
     from airollout.core.feedback.outcomes import LabelledRollout
-    from airollout.feedback.loop import collect, label_all
+    from airollout.feedback.loop import collect, label_all, plans_and_escapes
     from airollout.feedback.report import ReportInputs, write_report
 
     api, context_namespace = cli_client(args.kubeconfig, args.context)
     options = loop_options(args, context_namespace)
     now = datetime.now(UTC)
-    outcomes, _, problems = label_all(collect(api, options.namespaces), options, now)
+    tracked = collect(api, options.namespaces)
+    outcomes, _, problems = label_all(tracked, options, now)
     labelled = [LabelledRollout(item.rollout, outcome) for item, outcome in outcomes]
+    plans, escapes = plans_and_escapes(tracked)
     stored = PolicyStore(client.CoreV1Api(api), options.policy_namespace).read()
     inputs = ReportInputs(
         generated_at=now,
         labelled=labelled,
-        plans=(),
-        escapes=(),
-        findings=findings(events_from(labelled, ()), now),
+        plans=plans,
+        escapes=escapes,
+        findings=findings(events_from(labelled, escapes), now),
         policy=stored.newest,
     )
     path = write_report(inputs, args.out)

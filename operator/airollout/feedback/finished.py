@@ -21,7 +21,9 @@ from airollout.core.feedback.outcomes import (
     PROMOTED,
     ROLLED_BACK,
     FinishedRollout,
+    FullRun,
     Outcome,
+    PlanRecord,
 )
 from airollout.core.promotion.signals import Signals, SignalsError, signals_from_json
 from airollout.core.resource.spec import AIRolloutSpec
@@ -42,6 +44,8 @@ class Tracked:
     records: tuple[LoggedRecord, ...]
     started_at: datetime | None
     signals: Signals | None  # the promotion Job's signals; None without a promotion stage
+    test_plan: Mapping[str, Any] | None = None  # status.testPlan: the selection Job's plan
+    tests: Mapping[str, Any] | None = None  # status.tests: the tests Job's totals and failures
 
 
 def finished(manifest: Mapping[str, Any], records: Sequence[LoggedRecord]) -> Tracked | None:
@@ -73,7 +77,33 @@ def finished(manifest: Mapping[str, Any], records: Sequence[LoggedRecord]) -> Tr
         records=tuple(records),
         started_at=_time(metadata.get("creationTimestamp")),
         signals=_signals(promotion.get("signals")),
+        test_plan=status.get("testPlan"),
+        tests=status.get("tests"),
     )
+
+
+def plan_record(item: Tracked) -> PlanRecord | None:
+    """The test plan the rollout ran, if it had a selection stage."""
+    plan = item.test_plan
+    if not plan:
+        return None
+    changed = plan.get("changed_paths") or plan.get("changed") or ()
+    return PlanRecord(
+        revision=item.rollout.revision,
+        tests=frozenset(str(test) for test in plan.get("tests") or ()),
+        changed_paths=tuple(str(path) for path in changed),
+        planned_at=item.started_at or item.rollout.finished_at,
+        full_suite=bool(plan.get("full_suite")),
+    )
+
+
+def full_run(item: Tracked) -> FullRun | None:
+    """A run of the whole suite and what failed in it: what later shows a plan's escapes."""
+    plan = plan_record(item)
+    if plan is None or not plan.full_suite or item.tests is None:
+        return None
+    failing = frozenset(str(test) for test in item.tests.get("failing") or ())
+    return FullRun(item.rollout.revision, failing, item.rollout.finished_at)
 
 
 def with_predecessors(tracked: Sequence[Tracked]) -> list[Tracked]:

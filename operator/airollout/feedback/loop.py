@@ -20,14 +20,32 @@ from airollout.adapters.kubernetes.policy_store import PolicyStore
 from airollout.adapters.metrics.breaches import PeriodReader
 from airollout.adapters.mlflow.tracking import MlflowTracker, PolicyRun
 from airollout.core.feedback.drift import Finding, events_from, findings
-from airollout.core.feedback.outcomes import GOOD_ARTIFACTS, LabelledRollout, Outcome, label
+from airollout.core.feedback.outcomes import (
+    GOOD_ARTIFACTS,
+    Escape,
+    LabelledRollout,
+    Outcome,
+    PlanRecord,
+    label,
+)
 from airollout.core.feedback.policy import Policy, initial_policy, recalibrate
-from airollout.core.feedback.scores import brier, expected_calibration_error
+from airollout.core.feedback.scores import (
+    brier,
+    expected_calibration_error,
+    selection_escapes,
+)
 from airollout.core.promotion.model import score
 from airollout.core.promotion.signals import Signals
 from airollout.core.resource.names import GROUP, PLURAL, VERSION
 from airollout.feedback import observation
-from airollout.feedback.finished import Tracked, finished, rollout_run, with_predecessors
+from airollout.feedback.finished import (
+    Tracked,
+    finished,
+    full_run,
+    plan_record,
+    rollout_run,
+    with_predecessors,
+)
 
 PAGE_SIZE = 100
 
@@ -49,6 +67,7 @@ class LoopResult:
     labelled: tuple[LabelledRollout, ...]
     unlabelled: tuple[str, ...]  # namespace/name of each rollout still without a label
     findings: tuple[Finding, ...]
+    escapes: tuple[Escape, ...]
     policy: Policy  # the newest version after this pass
     proposed: Policy | None  # written by this pass; None: nothing would change
     applied: int | None  # the version in force after this pass
@@ -64,6 +83,7 @@ class LoopResult:
             },
             "unlabelled": list(self.unlabelled),
             "findings": [finding.sentence for finding in self.findings],
+            "escapes": [f"{escape.test} at {escape.revision}" for escape in self.escapes],
             "policy": self.policy.version,
             "proposed": self.proposed.to_json() if self.proposed else None,
             "applied": self.applied,
@@ -169,11 +189,20 @@ def examples(labelled: Labelled) -> list[tuple[Signals, bool]]:
     ]
 
 
+def plans_and_escapes(tracked: Sequence[Tracked]) -> tuple[list[PlanRecord], list[Escape]]:
+    """Each targeted plan, and the tests a later full run of its revision found failing
+    that the plan had left out."""
+    plans = [plan for plan in map(plan_record, tracked) if plan is not None]
+    runs = [run for run in map(full_run, tracked) if run is not None]
+    return plans, selection_escapes(plans, runs)
+
+
 def run_loop(api: client.ApiClient, options: LoopOptions, now: datetime) -> LoopResult:
     tracked = collect(api, options.namespaces)
     outcomes, unlabelled, problems = label_all(tracked, options, now)
     labelled = [LabelledRollout(item.rollout, outcome) for item, outcome in outcomes]
-    found = findings(events_from(labelled, ()), now)
+    _, escapes = plans_and_escapes(tracked)
+    found = findings(events_from(labelled, escapes), now)
     store = PolicyStore(client.CoreV1Api(api), options.policy_namespace)
     stored = store.read()
     newest = stored.newest
@@ -181,7 +210,7 @@ def run_loop(api: client.ApiClient, options: LoopOptions, now: datetime) -> Loop
         newest = initial_policy(now)
         store.write(newest)
     pairs = examples(outcomes)
-    proposed = recalibrate(newest, pairs, options.target_false_promotion_rate, now)
+    proposed = recalibrate(newest, pairs, options.target_false_promotion_rate, now, escapes=escapes)
     if proposed is not None:
         store.write(proposed)
     policy = proposed or newest
@@ -198,6 +227,7 @@ def run_loop(api: client.ApiClient, options: LoopOptions, now: datetime) -> Loop
         labelled=tuple(labelled),
         unlabelled=tuple(unlabelled),
         findings=tuple(found),
+        escapes=tuple(escapes),
         policy=policy,
         proposed=proposed,
         applied=applied,

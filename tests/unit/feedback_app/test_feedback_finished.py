@@ -10,7 +10,15 @@ import pytest
 from airollout.adapters.mlflow.tracking import OUTCOME_TAG
 from airollout.core.decision_log_layout import LoggedRecord
 from airollout.core.feedback.outcomes import Outcome
-from airollout.feedback.finished import finished, rollout_run, window_points, with_predecessors
+from airollout.feedback.finished import (
+    finished,
+    full_run,
+    plan_record,
+    rollout_run,
+    window_points,
+    with_predecessors,
+)
+from airollout.feedback.loop import plans_and_escapes
 
 pytestmark = pytest.mark.unit
 
@@ -149,3 +157,41 @@ def test_the_mlflow_run_carries_the_spec_as_params_and_the_outcome_as_a_tag() ->
     assert run.tags["airollout.decision"] == "auto-promote"
     assert OUTCOME_TAG not in unlabelled.tags
     assert run.score == 0.97
+
+
+def a_tested(name: str, revision: str, plan: dict[str, Any], **status: Any) -> Any:
+    manifest = a_manifest(name, testPlan=plan, **status)
+    manifest["spec"]["revision"] = revision
+    item = finished(manifest, [])
+    assert item is not None
+    return item
+
+
+def test_a_test_a_later_full_run_found_failing_outside_the_plan_is_an_escape() -> None:
+    targeted = a_tested(
+        "one",
+        "abc",
+        {"full_suite": False, "tests": ["t::a"], "changed_paths": ["src/pay/api.py"]},
+    )
+    full = a_tested(
+        "two",
+        "abc",
+        {"full_suite": True, "tests": []},
+        tests={"failed": 2, "failing": ["t::a", "t::b"]},
+    )
+    other_revision = a_tested("three", "def", {"full_suite": True}, tests={"failing": ["t::c"]})
+
+    plans, escapes = plans_and_escapes([targeted, full, other_revision])
+
+    assert [plan.full_suite for plan in plans] == [False, True, True]
+    assert [(e.test, e.revision, e.changed_paths) for e in escapes] == [
+        ("t::b", "abc", ("src/pay/api.py",))
+    ]
+
+
+def test_a_rollout_without_a_selection_stage_has_no_plan() -> None:
+    item = finished(a_manifest(), [])
+    assert item is not None
+
+    assert plan_record(item) is None
+    assert full_run(item) is None
