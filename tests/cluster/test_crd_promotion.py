@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from airollout.core.resource.validation import validate
-from tests.cluster.test_crd_apiserver import apply, example, kubectl
+from tests.cluster.test_crd_apiserver import REPO, apply, example, kubectl
 
 pytestmark = pytest.mark.cluster
 
+PROMOTION_EXAMPLE = REPO / "examples" / "checkout-promotion-rollout.yaml"
 JOB = {"spec": {"template": {"spec": {"containers": [{"name": "score", "image": "score:1"}]}}}}
 
 
@@ -94,3 +96,15 @@ def test_kubectl_get_air_shows_the_promotion_score(crd_installed: Path, namespac
     header, row = listed.stdout.splitlines()[:2]
     assert header.split()[:4] == ["NAME", "PHASE", "WEIGHT", "SCORE"]
     assert row.split()[:4] == ["checkout-4f2a1c", "AwaitingApproval", "0", "0.81"]
+
+
+def test_the_apiserver_accepts_the_promotion_example(crd_installed: Path, namespace: str) -> None:
+    manifest = yaml.safe_load(PROMOTION_EXAMPLE.read_text())
+    manifest["metadata"]["namespace"] = namespace
+
+    created = apply(crd_installed, manifest)
+
+    assert created.returncode == 0, created.stderr
+    stored = json.loads(created.stdout)["spec"]
+    assert stored["promotion"]["reviewTimeout"] == "4h"
+    assert validate(stored) == []

@@ -3,9 +3,11 @@ validated (naming the field) and handed to the machine."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from airollout.controller.spec_check import machine_spec_of
 from airollout.core.resource.spec import ReviewExpiry
@@ -76,3 +78,14 @@ def test_a_bad_promotion_section_names_the_field(
     named = [error for error in errors if error.path.startswith(field)]
     assert named, errors
     assert words in named[0].message
+
+
+def test_the_promotion_example_is_valid_and_runs_all_three_jobs() -> None:
+    example = Path(__file__).parents[3] / "examples" / "checkout-promotion-rollout.yaml"
+    spec = parse_spec(yaml.safe_load(example.read_text())["spec"])
+    assert spec.selection is not None
+    assert spec.tests is not None
+    assert spec.promotion is not None
+    assert spec.promotion.review_timeout_seconds == 4 * 3600
+    view = machine_spec_of(spec, {})
+    assert (view.selection, view.tests, view.promotion) == (True, True, ScoreThresholds(0.92, 0.75))
