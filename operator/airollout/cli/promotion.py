@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from airollout.adapters.llm.promotion_narrative import Narration
 
 EXIT_BLOCK, EXIT_BAD_INPUT = 1, 2
-_INPUT_ERRORS = (ReportError, SignalsError, ModelError, ThresholdsError, BlockRulesError)
+_INPUT_ERRORS = (ReportError, SignalsError)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -244,7 +244,10 @@ def _load_policy(args: argparse.Namespace) -> tuple[PromotionModel, Thresholds, 
         document = json_object(args.model, "policy or model JSON")
         model, thresholds = _from_policy(args.model, document, thresholds)
     if args.blocks is not None:
-        rules = BlockRules.from_json(json_object(args.blocks, "block-rules JSON"))
+        try:
+            rules = BlockRules.from_json(json_object(args.blocks, "block-rules JSON"))
+        except BlockRulesError as error:
+            raise ReportError(f"{args.blocks}: {error}") from None
     return model, args.thresholds or thresholds, rules
 
 

@@ -130,6 +130,23 @@ def test_a_policy_file_brings_its_model_and_thresholds(
     assert "policy.json: policy.created_at: must be an ISO 8601 time" in capsys.readouterr().err
 
 
+def test_block_rules_from_a_file_stand_whatever_the_score(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "blocks.json"
+    rules.write_text(json.dumps({"risk_tiers": ["low"], "max_failed_tests": 0}))
+    code, report = _json_run(capsys, *CLEAN, "--blocks", str(rules))
+    assert report["score"] >= 0.92
+    assert (code, report["decision"], report["blocks"]) == (
+        1,
+        "block",
+        ["the change's risk tier is low"],
+    )
+    rules.write_text(json.dumps({"max_failed": 0}))
+    assert main(["promotion", "score", *CLEAN, "--blocks", str(rules)]) == 2
+    assert "blocks.json: blocks.max_failed: unknown rule" in capsys.readouterr().err
+
+
 def test_signals_from_a_pipeline_are_scored_like_reports(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
