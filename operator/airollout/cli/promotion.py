@@ -68,6 +68,16 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--signals", type=Path, metavar="FILE", help="a v1 signals object; flags override it")
     add("--junit", type=Path, action="append", default=[], metavar="FILE", help="JUnit XML")
+    add(
+        "--test-results",
+        metavar="JSON|@FILE",
+        help="the tests Job's totals ($AIROLLOUT_TEST_RESULTS), instead of --junit",
+    )
+    add(
+        "--test-plan",
+        metavar="JSON|@FILE",
+        help="the selection plan ($AIROLLOUT_TEST_PLAN): its risk tier, unless --risk-tier",
+    )
     add("--coverage", type=Path, metavar="FILE", help="coverage.py JSON or Cobertura XML")
     add("--baseline-coverage", type=Path, metavar="FILE")
     add("--benchmarks", type=Path, metavar="FILE", help="pytest-benchmark or plain JSON")
@@ -212,6 +222,8 @@ def _inputs_of(args: argparse.Namespace) -> Inputs:
     return Inputs(
         signals_file=args.signals,
         junit=tuple(args.junit),
+        test_results=args.test_results,
+        test_plan=args.test_plan,
         coverage=args.coverage,
         baseline_coverage=args.baseline_coverage,
         benchmarks=args.benchmarks,

@@ -195,3 +195,16 @@ def test_the_json_line_fits_a_termination_message_keeping_the_decision() -> None
     assert report["decision"] == "block"
     assert report["blocks"][-1] == "and 17 more"
     assert "names" not in report["signals"]["benchmarks"]
+
+
+def test_the_tests_jobs_totals_and_plan_are_read_from_their_env_values(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    totals = json.dumps({"passed": 10, "failed": 1, "skipped": 0, "failing": ["t::a"]})
+    plan = json.dumps({"risk_tier": "medium", "tests": []})
+    code, report = _json_run(capsys, "--test-results", totals, "--test-plan", plan)
+    assert report["signals"] == {
+        "tests": {"total": 11, "failed": 1, "skipped": 0},
+        "change": {"risk_tier": "medium"},
+    }
+    assert (code, report["blocks"]) == (1, ["1 of 11 tests failed"])

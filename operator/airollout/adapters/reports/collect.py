@@ -17,6 +17,7 @@ from airollout.adapters.reports.benchmark_report import read_benchmarks
 from airollout.adapters.reports.common import Reading, ReportError, json_object, merge
 from airollout.adapters.reports.coverage_report import read_coverage_delta
 from airollout.adapters.reports.history import read_history
+from airollout.adapters.reports.job_results import read_plan_risk, read_test_totals
 from airollout.adapters.reports.junit_results import read_tests
 from airollout.adapters.reports.production import ProductionQueries, read_production
 from airollout.adapters.reports.sbom import read_dependencies
@@ -29,6 +30,8 @@ from airollout.core.promotion.signals import SignalsError, signals_from_json
 class Inputs:
     signals_file: Path | None = None
     junit: Sequence[Path] = ()
+    test_results: str | None = None  # the tests Job's totals, JSON or @FILE
+    test_plan: str | None = None  # the selection plan, JSON or @FILE: its risk tier
     coverage: Path | None = None
     baseline_coverage: Path | None = None
     benchmarks: Path | None = None
@@ -54,8 +57,12 @@ def collect(
 ) -> Reading:
     """The signals of every input given, and what was read; ReportError on a bad input."""
     readings = [_signals_file(inputs.signals_file)] if inputs.signals_file else []
+    if inputs.junit and inputs.test_results:
+        raise ReportError("--junit and --test-results: give one, they count the same tests")
     if inputs.junit:
         readings.append(read_tests(inputs.junit))
+    if inputs.test_results:
+        readings.append(read_test_totals(inputs.test_results))
     coverage = _pair("--coverage", inputs.coverage, "--baseline-coverage", inputs.baseline_coverage)
     if coverage:
         readings.append(read_coverage_delta(*coverage))
@@ -108,11 +115,10 @@ def _signals_file(path: Path) -> Reading:
 
 
 def _change(inputs: Inputs) -> dict[str, Any]:
-    values = {
-        "files": inputs.change_files,
-        "lines": inputs.change_lines,
-        "risk_tier": inputs.risk_tier,
-    }
+    tier = inputs.risk_tier
+    if tier is None and inputs.test_plan:
+        tier = read_plan_risk(inputs.test_plan)
+    values = {"files": inputs.change_files, "lines": inputs.change_lines, "risk_tier": tier}
     return {key: value for key, value in values.items() if value is not None}
 
 
