@@ -133,10 +133,11 @@ def _bench_commit(
         checkout(tree, commit.sha)
         if isinstance(outcome, str):
             result.skipped.append(_skip(commit, mutant, outcome))
+            _log(f"  {mutant.label}: skipped, {outcome}")
         else:
             found += 1
             result.mutants.append(outcome)
-            _log(f"  {mutant.label}: {len(outcome.truth)} failing tests")
+            _log_mutant(outcome)
 
 
 def _try_mutant(
@@ -221,6 +222,16 @@ def _seconds_of(index: Index) -> Callable[[Iterable[str]], float]:
 
 def _skip(commit: Commit, mutant: Mutant, reason: str) -> dict[str, str]:
     return {"commit": commit.sha, "mutant": mutant.label, "reason": reason}
+
+
+def _log_mutant(outcome: MutantResult) -> None:
+    planned = outcome.choices[PLANNER]
+    share = planned.seconds / outcome.full_seconds if outcome.full_seconds else 1.0
+    verdict = "catches" if planned.caught(outcome.truth) else "misses"
+    _log(
+        f"  {outcome.mutant.label}: {len(outcome.truth)} failing tests; the plan {verdict} it "
+        f"with {len(planned.selected)} tests, {share:.0%} of the test time"
+    )
 
 
 def _log(message: str) -> None:
