@@ -33,6 +33,7 @@ SCORE_METRIC = "promotion_score"
 # MLflow's log_batch limits: 1000 metrics, 100 params, 100 tags per call.
 METRICS_PER_BATCH = 1000
 PARAMS_PER_BATCH = 100
+FINISHED = RunStatus.to_string(RunStatus.FINISHED)
 PARAM_VALUE_LIMIT = 6000  # MLflow 3 keeps params up to 6000 characters
 
 
@@ -115,6 +116,8 @@ class MlflowTracker:
             found = self._find(f"tags.`{POLICY_VERSION_TAG}` = '{version}'")
             if found is None:
                 found = self._create(f"policy-v{version}", tags, run.created_at)
+            elif found.info.status == FINISHED:
+                return str(found.info.run_id)  # a version never changes once written
             run_id: str = found.info.run_id
             params = {"policy_version": version, **_flat("thresholds", run.policy)}
             metrics = [
@@ -168,7 +171,7 @@ class MlflowTracker:
             self.client.log_batch(run_id, tags=changed, synchronous=True)
 
     def _finish(self, run_id: str, found: Run, at: datetime | None) -> None:
-        if found.info.status != RunStatus.to_string(RunStatus.FINISHED):
+        if found.info.status != FINISHED:
             end = _millis(at) if at is not None else None
             self.client.set_terminated(run_id, "FINISHED", end)
 
