@@ -153,9 +153,9 @@ def _llm(parser: argparse.ArgumentParser) -> None:
 
 def _score(args: argparse.Namespace) -> int:
     try:
+        model, thresholds, rules = _load_policy(args)
         reading = collect(_inputs_of(args), now=datetime.now(UTC))
         signals = signals_from_json(reading.signals)
-        model, thresholds, rules = _load_policy(args)
     except _INPUT_ERRORS as error:
         print(f"airollout promotion score: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -166,6 +166,7 @@ def test_signals_from_a_pipeline_are_scored_like_reports(
         (["--coverage", str(DATA / "coverage_py.json")], "--baseline-coverage is missing"),
         (["--signals", str(DATA / "grype.json")], "grype.json: signals.descriptor: unknown signal"),
         (["--error-rate-query", "up"], "need --prometheus"),
+        ([], "no inputs: give at least one report"),
         (["--model", str(DATA / "grype.json")], "grype.json: model.version"),
     ],
 )

@@ -91,6 +91,9 @@ def collect(
     change = _change(inputs)
     if change:
         readings.append(Reading({"change": change}, (f"change: {_shown(change)}",)))
+    if not readings:
+        # With no signal at all the model's intercept alone would auto-promote.
+        raise ReportError("no inputs: give at least one report, --signals or --change-*")
     return merge(readings)
 
 
