@@ -281,6 +281,10 @@ def test_a_second_pass_with_apply_adds_no_run_and_puts_the_version_in_force(
     )
     pointer = world["core"].read_namespaced_config_map(CURRENT_NAME, namespace)
     assert code == 0
+    assert printed["judge"]["false_rollbacks"] == 1
+    assert printed["judge"]["regressed"] == REGRESSED
+    assert printed["calibration"]["scored"] == len(world["uids"])
+    assert 0.0 < printed["calibration"]["brier"] < 1.0
     assert printed["proposed"] is None, "the same outcomes propose nothing new"
     assert printed["applied"] == 2
     assert {run.info.run_id for run in after} == before

@@ -31,7 +31,9 @@ from airollout.core.feedback.outcomes import (
 from airollout.core.feedback.policy import Policy, initial_policy, recalibrate
 from airollout.core.feedback.scores import (
     brier,
+    calibration,
     expected_calibration_error,
+    judge_scores,
     selection_escapes,
 )
 from airollout.core.promotion.model import score
@@ -82,6 +84,8 @@ class LoopResult:
                 for item in self.labelled
             },
             "unlabelled": list(self.unlabelled),
+            "judge": dataclasses.asdict(judge_scores(self.labelled)),
+            "calibration": _calibration_json(self.labelled),
             "findings": [finding.sentence for finding in self.findings],
             "escapes": [f"{escape.test} at {escape.revision}" for escape in self.escapes],
             "policy": self.policy.version,
@@ -90,6 +94,14 @@ class LoopResult:
             "mlflow_runs": self.mlflow_runs,
             "problems": list(self.problems),
         }
+
+
+def _calibration_json(labelled: Sequence[LabelledRollout]) -> dict[str, Any] | None:
+    """The recorded promotion scores against the outcomes: Brier score and ECE."""
+    scored = calibration(labelled)
+    if scored is None:
+        return None
+    return {"scored": scored.scored, "brier": scored.brier, "ece": scored.ece}
 
 
 ReaderFor = Callable[[str], PeriodReader]
