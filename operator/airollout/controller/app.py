@@ -19,6 +19,7 @@ from prometheus_client import start_http_server
 
 from airollout.adapters.kubernetes.clients import KubeClients, operator_clients
 from airollout.adapters.kubernetes.decision_log import DecisionLog
+from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.kubernetes.events import EventRecorder
 from airollout.adapters.kubernetes.jobs import Jobs
 from airollout.adapters.metrics.registry import provider_for
@@ -44,16 +45,22 @@ from airollout.core.resource.spec import Router
 log = logging.getLogger("airollout.controller")
 
 
-def build_reconciler(clients: KubeClients, prometheus_url: str | None) -> Reconciler:
+def build_reconciler(
+    clients: KubeClients, prometheus_url: str | None, deployments: DeploymentCache | None = None
+) -> Reconciler:
+    """`deployments`: where the targets and canaries are read from (a watch), not GETs."""
+
     @cache
     def routers(kind: Router) -> TrafficRouter:
-        return router_for(kind, clients.api)
+        return router_for(kind, clients.api, deployments)
 
     jobs = Jobs(client.BatchV1Api(clients.api), clients.core)
     return Reconciler(
         custom=clients.custom,
-        sensor=Sensor(clients.apps, routers, jobs),
-        judge=WindowJudge(clients.core, lambda spec: provider_for(spec, prometheus_url)),
+        sensor=Sensor(clients.apps, routers, jobs, deployments),
+        judge=WindowJudge(
+            clients.core, lambda spec: provider_for(spec, prometheus_url), deployments=deployments
+        ),
         actor=Actor(
             routers,
             EventRecorder(clients.core),
@@ -102,7 +109,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     clients = operator_clients(args.kubeconfig, args.context, connections=args.workers)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
-    reconciler = build_reconciler(clients, prometheus_url)
+    deployments = DeploymentCache(clients.api)
+    for namespace in args.namespace or ():
+        deployments.watch(namespace)  # listed before the first tick asks
+    reconciler = build_reconciler(clients, prometheus_url, deployments)
     sweep = RetentionSweep(
         DecisionLog(clients.core), args.decision_log_retention, args.namespace or ()
     )

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from kubernetes import client
 
+from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.kubernetes.pods import PodReader
 from airollout.adapters.kubernetes.secrets import secret_value
 from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
@@ -145,10 +146,11 @@ class WindowJudge:
         core: client.CoreV1Api,
         providers: ProviderFactory,
         llm_clients: LLMClients | None = None,
+        deployments: DeploymentCache | None = None,
     ) -> None:
         self.core, self.providers = core, providers
         # Without a cluster (the unit tests' fakes) the pods are not read.
-        self.pods = PodReader(core.api_client) if core is not None else None
+        self.pods = PodReader(core.api_client, deployments) if core is not None else None
         self.llm_clients = llm_clients if llm_clients is not None else LLMClients()
 
     def forget(self, namespace: str, rollout: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kubernetes import client
 
+from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.kubernetes.jobs import JobError, Jobs
 from airollout.adapters.traffic.router import TrafficRouter
 from airollout.controller.act import (
@@ -71,8 +72,10 @@ class Sensor:
         apps: client.AppsV1Api,
         routers: Callable[[Router], TrafficRouter],
         jobs: Jobs | None = None,
+        deployments: DeploymentCache | None = None,
     ) -> None:
         self.apps, self.routers, self.jobs = apps, routers, jobs
+        self.deployments = deployments  # watch-backed: whether a Pending target exists
 
     def interventions(self, rollout: LoadedRollout, owner_of: OwnerLookup) -> Interventions:
         inputs: list[RolloutEvent] = []
@@ -163,6 +166,8 @@ class Sensor:
         return self.routers(rollout.router_kind).workloads(target)
 
     def _target_exists(self, namespace: str, name: str) -> bool:
+        if self.deployments is not None and self.deployments.lookup(namespace, name)[1]:
+            return True  # a miss is asked again: the target may be newer than the watch
         try:
             self.apps.read_namespaced_deployment(name, namespace)
         except client.ApiException as error:

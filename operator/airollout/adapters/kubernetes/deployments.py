@@ -14,6 +14,7 @@ from typing import Any
 import urllib3
 from kubernetes import client
 
+from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.traffic.router import RouterError
 
 Deployment = dict[str, Any]
@@ -27,14 +28,29 @@ class DeploymentConflictError(Exception):
 
 
 class DeploymentAPI:
-    """get / create / patch / replace / delete of Deployments in one namespace."""
+    """get / create / patch / replace / delete of Deployments in one namespace.
 
-    def __init__(self, api_client: client.ApiClient, namespace: str) -> None:
+    With a `cache`, reads come from its watch when it has the namespace, and what every
+    write answers goes into it; writes always go to the API server.
+    """
+
+    def __init__(
+        self, api_client: client.ApiClient, namespace: str, cache: DeploymentCache | None = None
+    ) -> None:
         self._objects = client.CustomObjectsApi(api_client)
-        self.namespace = namespace
+        self.namespace, self.cache = namespace, cache
 
     def get(self, name: str) -> Deployment | None:
-        """The Deployment, or None when it does not exist."""
+        """The Deployment, or None when it does not exist. A cache's miss is asked again:
+        the object may be newer than the watch, and "missing" can fail a rollout."""
+        if self.cache is not None:
+            _, found = self.cache.lookup(self.namespace, name)
+            if found is not None:
+                return found
+        return self.read(name)
+
+    def read(self, name: str) -> Deployment | None:
+        """The Deployment as the API server has it now (a GET), or None."""
         try:
             found = self._objects.get_namespaced_custom_object(
                 GROUP, VERSION, self.namespace, PLURAL, name
@@ -80,7 +96,7 @@ class DeploymentAPI:
 
     def _call(self, verb: str, name: str, request: Callable[[], object]) -> Deployment:
         try:
-            return _as_deployment(request(), verb, name)
+            written = _as_deployment(request(), verb, name)
         except client.ApiException as error:
             if error.status == 409:
                 raise DeploymentConflictError(
@@ -89,6 +105,9 @@ class DeploymentAPI:
             raise self._error(verb, name, error) from None
         except urllib3.exceptions.HTTPError as error:
             raise _unreachable(error) from None
+        if self.cache is not None:
+            self.cache.store(written)
+        return written
 
     def _error(self, verb: str, name: str, error: client.ApiException) -> RouterError:
         return RouterError(

@@ -13,6 +13,9 @@ from typing import Any
 import urllib3
 from kubernetes import client
 
+from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
+from airollout.adapters.kubernetes.deployments import DeploymentAPI
+from airollout.adapters.traffic.router import RouterError
 from airollout.core.analysis.pods import PodHealth
 from airollout.core.resource.names import VERSION_LABEL
 
@@ -20,8 +23,9 @@ log = logging.getLogger("airollout.controller")
 
 
 class PodReader:
-    def __init__(self, api: client.ApiClient) -> None:
-        self.apps, self.core = client.AppsV1Api(api), client.CoreV1Api(api)
+    def __init__(self, api: client.ApiClient, deployments: DeploymentCache | None = None) -> None:
+        """`deployments`: a watch-backed cache the two Deployments' selectors are read from."""
+        self.api, self.core, self.cache = api, client.CoreV1Api(api), deployments
 
     def health(
         self, namespace: str, canary: str, stable: str
@@ -34,13 +38,16 @@ class PodReader:
 
     def _version(self, namespace: str, deployment: str, extra: str) -> PodHealth | None:
         try:
-            found = self.apps.read_namespaced_deployment(deployment, namespace)
-            labels = (found.spec.selector.match_labels or {}) if found.spec else {}
+            found = DeploymentAPI(self.api, namespace, self.cache).get(deployment)
+            if found is None:
+                log.warning("%s/%s: pods not read (no such Deployment)", namespace, deployment)
+                return None
+            labels = found.get("spec", {}).get("selector", {}).get("matchLabels") or {}
             if not labels:
                 return None  # a selector of expressions only: not read rather than misread
             selector = ",".join([*(f"{k}={v}" for k, v in sorted(labels.items())), extra])
             pods = self.core.list_namespaced_pod(namespace, label_selector=selector).items
-        except (client.ApiException, urllib3.exceptions.HTTPError) as error:
+        except (RouterError, client.ApiException, urllib3.exceptions.HTTPError) as error:
             log.warning("%s/%s: pods not read (%s)", namespace, deployment, error)
             return None
         return pod_health(

@@ -15,6 +15,7 @@ from typing import Any
 
 from kubernetes import client
 
+from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.kubernetes.deployments import (
     Deployment,
     DeploymentAPI,
@@ -55,8 +56,14 @@ def canary_name(target: RolloutTarget) -> str:
 class ReplicaRatioRouter:
     """`TrafficRouter` by replica counts, through the official (synchronous) client."""
 
-    def __init__(self, api_client: client.ApiClient) -> None:
-        self._api_client = api_client
+    def __init__(
+        self, api_client: client.ApiClient, deployments: DeploymentCache | None = None
+    ) -> None:
+        """`deployments`: a watch-backed cache to read from instead of GETting each time."""
+        self._api_client, self._cache = api_client, deployments
+
+    def _api(self, target: RolloutTarget) -> DeploymentAPI:
+        return DeploymentAPI(self._api_client, target.namespace, self._cache)
 
     def workloads(self, target: RolloutTarget) -> dict[Version, str]:
         return {Version.CANARY: canary_name(target), Version.STABLE: target.target}
@@ -67,7 +74,7 @@ class ReplicaRatioRouter:
         Writes only what differs, so a repeated call changes nothing. False while a write
         lost a race (409) or the pods are not there yet; the next call carries on.
         """
-        api = DeploymentAPI(self._api_client, target.namespace)
+        api = self._api(target)
         try:
             stable = _read_target(api, target)
             stable, record = _remember(api, target, stable)
@@ -93,7 +100,7 @@ class ReplicaRatioRouter:
         Works from whatever a crash left. When the target is gone, the canary is still
         deleted before TargetMissingError is raised.
         """
-        api = DeploymentAPI(self._api_client, target.namespace)
+        api = self._api(target)
         try:
             stable = api.get(target.target)
             if stable is not None:
@@ -109,7 +116,7 @@ class ReplicaRatioRouter:
         """Write the new template into the target at its original replicas; once that is
         available everywhere, delete the canary, then forget the record and remember the
         revision promoted (the next rollout's selection base). True at the end."""
-        api = DeploymentAPI(self._api_client, target.namespace)
+        api = self._api(target)
         try:
             stable = _read_target(api, target)
             record = read_record(stable)
@@ -119,7 +126,7 @@ class ReplicaRatioRouter:
                 return False
             finished = target_annotations.promoted_patch(stable, target.spec.revision)
             if finished is not None:
-                api.patch(target.target, finished)
+                api.patch(target.target, _on_version(finished, stable))
         except DeploymentConflictError:
             return False
         return True
@@ -248,7 +255,7 @@ def _restore(api: DeploymentAPI, target: RolloutTarget, stable: Deployment) -> N
     if record.template_before_promotion is None:
         patch = target_annotations.forget_patch()
         patch["spec"] = {"replicas": record.replicas}
-        api.patch(target.target, patch)
+        api.patch(target.target, _on_version(patch, stable))
         return
     # A whole replace, not a merge patch: fields the new template added must go too.
     restored = copy.deepcopy(stable)
@@ -258,6 +265,13 @@ def _restore(api: DeploymentAPI, target: RolloutTarget, stable: Deployment) -> N
     for key in target_annotations.ALL:
         annotations.pop(key, None)
     api.replace(restored)
+
+
+def _on_version(patch: dict[str, Any], read: Deployment) -> dict[str, Any]:
+    """`patch`, applied only to the version it was decided on: the read may come from the
+    cache, and what it decides (forget whose record) must not land on a newer target."""
+    patch["metadata"]["resourceVersion"] = read["metadata"]["resourceVersion"]
+    return patch
 
 
 def _delete_canary(api: DeploymentAPI, target: RolloutTarget) -> bool:
