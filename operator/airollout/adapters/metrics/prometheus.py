@@ -15,6 +15,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -44,10 +45,22 @@ _CAUSED_BY = re.compile(r"Caused by \w+\((.*)\)\)?\Z", re.DOTALL)
 _MAX_ERROR_TEXT = 300
 
 SampleFields = dict[str, Any]  # keyword arguments of one Sample, filled query by query
+# Queries of one provider in flight at once, across every rollout's window: below the HTTP
+# pool's 10 connections, so none is opened and thrown away.
+QUERY_CONCURRENCY = 8
 
 
 class _UnreachableError(Exception):
     """Prometheus did not answer at all; every other query of the window would fail alike."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """One query's answer, or why there is none; `seconds` when it reached Prometheus."""
+
+    result: Any = None
+    error: Exception | None = None
+    seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +124,23 @@ def _planned_reads(
                 yield version, metric, read, variables
 
 
+def _use(read: _Read, answer: _Fetched, sample: SampleFields) -> None:
+    """Put the answer into the sample (raising what made it none) and time the query."""
+    outcome = "error"
+    try:
+        if answer.error is not None:
+            raise answer.error
+        read.apply(answer.result, sample)
+        outcome = "ok"
+    except results.ResultError as error:
+        if error.empty:
+            outcome = "empty"
+        raise
+    finally:
+        if answer.seconds is not None:
+            QUERY_SECONDS.labels(outcome=outcome).observe(answer.seconds)
+
+
 def _api_error_text(error: PrometheusApiClientException) -> str:
     """'HTTP 400: <Prometheus's own error>' from the client's 'HTTP Status Code 400 (b'...')'."""
     match = _API_ERROR.match(str(error))
@@ -152,7 +182,9 @@ class PrometheusProvider:
     Window times must be timezone-aware (the query's `time` is their Unix timestamp).
     """
 
-    def __init__(self, address: str, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, address: str, timeout_s: float = 5.0, concurrency: int = QUERY_CONCURRENCY
+    ) -> None:
         self.address = address.rstrip("/")
         self.shown_address = _without_credentials(self.address)
         self.timeout_s = timeout_s
@@ -161,6 +193,7 @@ class PrometheusProvider:
             timeout=timeout_s,
             retry=Retry(total=0, read=False),
         )
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="prometheus")
 
     def read_window(self, query: WindowQuery) -> WindowData:
         fields: defaultdict[tuple[Version, str], SampleFields] = defaultdict(dict)
@@ -193,10 +226,13 @@ class PrometheusProvider:
             return
         plan = list(_planned_reads(query))
         at = query.end.timestamp()
-        for index, (version, metric, read, variables) in enumerate(plan):
+        answers = self._fetch_all(plan, at)
+        for index, ((version, metric, read, _), answer) in enumerate(
+            zip(plan, answers, strict=False)
+        ):
             about = f"Metric {metric.name!r} for {version}:"
             try:
-                self._read_one(read, variables, at, fields[version, metric.name])
+                _use(read, answer, fields[version, metric.name])
             except _UnreachableError as error:
                 problems.append(
                     f"{about} Prometheus at {self.shown_address} {error};"
@@ -209,23 +245,32 @@ class PrometheusProvider:
             except queries.TemplateError as error:
                 problems.append(f"{about} {read.field} {error}.")
 
-    def _read_one(
-        self, read: _Read, variables: dict[str, str], at: float, sample: SampleFields
-    ) -> None:
+    def _fetch_all(
+        self, plan: list[tuple[Version, MetricSpec, _Read, dict[str, str]]], at: float
+    ) -> list[_Fetched]:
+        """The first query alone, then the others at once: a Prometheus that does not
+        answer costs one query (and one timeout), a healthy one about two round trips."""
+        if not plan:
+            return []
+        first = self._fetch(plan[0][2], plan[0][3], at)
+        if isinstance(first.error, _UnreachableError):
+            return [first]
+        rest = self._pool.map(lambda planned: self._fetch(planned[2], planned[3], at), plan[1:])
+        return [first, *rest]
+
+    def _fetch(self, read: _Read, variables: dict[str, str], at: float) -> _Fetched:
         if read.query is None:
-            raise results.ResultError("is not set")
-        promql = queries.render(read.query, variables)
-        started = time.monotonic()
-        outcome = "error"
+            return _Fetched(error=results.ResultError("is not set"))
         try:
-            read.apply(self._query(promql, at), sample)
-            outcome = "ok"
-        except results.ResultError as error:
-            if error.empty:
-                outcome = "empty"
-            raise
-        finally:
-            QUERY_SECONDS.labels(outcome=outcome).observe(time.monotonic() - started)
+            promql = queries.render(read.query, variables)
+        except queries.TemplateError as error:
+            return _Fetched(error=error)
+        started = time.monotonic()
+        try:
+            result = self._query(promql, at)
+        except (_UnreachableError, results.ResultError) as error:
+            return _Fetched(error=error, seconds=time.monotonic() - started)
+        return _Fetched(result=result, seconds=time.monotonic() - started)
 
     def instant_query(self, promql: str, at: float) -> Any:
         """One query's `data.result` at Unix time `at`; ResultError says why there is none."""
