@@ -142,6 +142,8 @@ class Actor:
         # diffed from; read from the cluster, so the default knows none.
         self.base_revisions = base_revisions or (lambda namespace, name: None)
         self._checked_at: dict[str, float] = {}  # only spares API calls; losing it is harmless
+        self._logged: dict[str, set[str]] = {}  # uid -> waiting records the log has; ditto
+        self._log_refused: set[str] = set()  # uids whose log refused a record this reconcile
 
     def router_of(self, rollout: LoadedRollout) -> TrafficRouter:
         return self.routers(rollout.router_kind)
@@ -214,17 +216,35 @@ class Actor:
 
     def record(
         self, rollout: LoadedRollout, status: AIRolloutStatus, action: RecordDecision
-    ) -> tuple[AIRolloutStatus, bool]:
-        """Write the verdict's record to the decision log, filed under the window it judged
-        (as status.decisions names it); the status keeps it when the log does not take it."""
+    ) -> AIRolloutStatus:
+        """The status holding the verdict's record, filed under the window it judged (as
+        status.decisions names it): `log_waiting` writes it to the log once that is saved."""
         key, record = action.record.key or action.key, action.record
-        written = pending_records.write_or_keep(self.decisions, rollout.ref, key, record, status)
         telemetry.DECISIONS.labels(action=record.action).inc()
-        return written
+        return pending_records.hold(status, key, record, rollout.ref)
 
     def flush_records(self, rollout: LoadedRollout, status: AIRolloutStatus) -> AIRolloutStatus:
-        """Write the records that wait in the status; the status without those now logged."""
-        return pending_records.flush(self.decisions, rollout.ref, status)
+        """Write the waiting records the log lacks, but those held by this very step (they
+        follow its status); drop the logged ones when this status is written anyway."""
+        held = {str(entry.get("key")) for entry in rollout.status.pending_records}
+        new = {str(entry.get("key")) for entry in status.pending_records} - held
+        writing = status != rollout.status or status.phase in TERMINAL_PHASES
+        logged = self._logged.setdefault(rollout.ref.uid, set())
+        flushed, refused = pending_records.flush(
+            self.decisions, rollout.ref, status, logged, new, writing
+        )
+        if refused:
+            self._log_refused.add(rollout.ref.uid)
+        return flushed
+
+    def log_waiting(self, rollout: LoadedRollout, written: AIRolloutStatus) -> None:
+        """The status just saved holds records the log lacks: write them now, unless the
+        log refused one in this reconcile already (a later one tries again)."""
+        if rollout.ref.uid in self._log_refused:
+            self._log_refused.discard(rollout.ref.uid)
+            return
+        logged = self._logged.setdefault(rollout.ref.uid, set())
+        pending_records.write_waiting(self.decisions, rollout.ref, written, logged)
 
     def follow_through(self, rollout: LoadedRollout) -> RouterReply | None:
         """Call the router again for what the persisted status awaits (each call is
@@ -266,6 +286,8 @@ class Actor:
     def forget(self, uid: str) -> None:
         """The rollout is gone or at rest: what was remembered for it only takes memory."""
         self._checked_at.pop(uid, None)
+        self._logged.pop(uid, None)
+        self._log_refused.discard(uid)
         self.events.forget(uid)
 
     def _route(self, rollout: LoadedRollout, call: RouterCall) -> None:

@@ -4,13 +4,14 @@ The order is what makes a crash harmless (invariant 5, docs/architecture.md#safe
 1. sense (`sense.py`): inputs from what the persisted status awaits and what the cluster
    and people show;
 2. step the machine with them into a new status and actions; a window that is due is
-   judged here (`decide.py`) and its record written to the decision log under the window's
-   key (a replay rewrites the same entry);
+   judged here (`decide.py`) and its record held in the status (`pending_records.py`);
 3. persist: the status is written with the resourceVersion it was read at, so a stale or
    concurrent reconcile loses (409) and does nothing;
 4. only then act (`act.py`): traffic changes and Events. Each is keyed and level-based, so
    carrying one out again after a crash between 3 and 4 changes nothing, and whatever
    `status.awaiting` names is re-issued by the next reconcile until it is done.
+   Last, the records the status holds go to the decision log under their windows' keys
+   (a replay rewrites the same entry); a later status write drops them.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class Reconciler:
             if version is None:
                 return  # someone wrote first: the next tick starts again from what they wrote
         self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred], run.status)
+        if run.changed:
+            self.actor.log_waiting(rollout, run.status)  # after the status: it holds them
         if rollout.requested_action is not None:
             self._clear_request(rollout, version)
         if run.status.phase in TERMINAL_PHASES and run.status.awaiting is None:
@@ -168,7 +171,6 @@ class _Run:
         self.reconciler, self.rollout, self.now = reconciler, rollout, now
         self.status = rollout.status
         self.deferred: list[AfterWrite] = []
-        self.log_failed = False  # the decision log failed this run: retry on a later one
 
     @property
     def changed(self) -> bool:
@@ -188,10 +190,7 @@ class _Run:
             case JudgeWindow():
                 self._judge(action)
             case RecordDecision():
-                self.status, logged = self.reconciler.actor.record(
-                    self.rollout, self.status, action
-                )
-                self.log_failed |= not logged
+                self.status = self.reconciler.actor.record(self.rollout, self.status, action)
             case (
                 SetWeight()
                 | PromoteTarget()
@@ -205,7 +204,7 @@ class _Run:
                 assert_never(action)
 
     def flush_pending(self) -> None:
-        if self.status.pending_records and not self.log_failed:
+        if self.status.pending_records:
             self.status = self.reconciler.actor.flush_records(self.rollout, self.status)
 
     def _judge(self, action: JudgeWindow) -> None:

@@ -94,12 +94,10 @@ def test_a_finished_rollout_with_a_waiting_record_is_looked_at_until_it_is_writt
 
 
 def test_waiting_records_are_capped_dropping_the_oldest() -> None:
-    log = FlakyLog(Calls())
     status = AIRolloutStatus()
     for window in range(PENDING_RECORDS_KEPT + 3):
         record = DecisionRecord(time="2026-11-25T12:00:00Z", action="hold", reasoning="r")
-        status, logged = pending_records.write_or_keep(log, REF, f"g1-s0-w{window}", record, status)
-        assert not logged
+        status = pending_records.hold(status, f"g1-s0-w{window}", record, REF)
 
     keys = [entry["key"] for entry in status.pending_records]
     assert len(keys) == PENDING_RECORDS_KEPT
@@ -120,7 +118,29 @@ def test_a_flush_stops_at_the_first_refusal_and_keeps_the_rest_in_order() -> Non
     ]
     status = AIRolloutStatus(pending_records=[r.model_dump(mode="json") for r in records])
 
-    left = pending_records.flush(log, REF, status)
+    left, refused = pending_records.flush(log, REF, status)
 
+    assert refused
     assert list(log.entries) == ["g1-s0-w1"]
     assert [entry["key"] for entry in left.pending_records] == ["g1-s0-w2", "g1-s0-w3"]
+
+
+def test_a_logged_record_leaves_the_status_with_the_next_write_and_is_not_written_again() -> None:
+    harness = Harness()
+    judge_first_window(harness)
+    assert [r["key"] for r in harness.body["status"]["pendingRecords"]] == ["g1-s0-w1"]
+    assert list(harness.log.entries) == ["g1-s0-w1"], "logged right after the status"
+
+    harness.reconcile()  # 25 % in effect: a status write that happens anyway
+    assert harness.calls.names().count("write-status") == 1
+    assert "log-decision" not in harness.calls.names()
+    assert harness.body["status"]["pendingRecords"] == []
+
+
+def test_a_logged_record_alone_costs_no_status_write_of_its_own() -> None:
+    harness = Harness()
+    judge_first_window(harness)
+    harness.router.ready = False  # 25 % not in effect yet: nothing else to write
+    harness.reconcile()
+    assert "write-status" not in harness.calls.names()
+    assert [r["key"] for r in harness.body["status"]["pendingRecords"]] == ["g1-s0-w1"]

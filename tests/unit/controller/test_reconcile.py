@@ -54,7 +54,8 @@ def test_a_due_window_is_judged_logged_under_its_key_and_the_evidence_kept() -> 
 
     assert "g1-s0-w1" in harness.log.entries
     names = harness.calls.names()
-    assert names.index("log-decision") < names.index("write-status")
+    assert names.count("write-status") == 1, "one status write per decision"
+    assert names.index("write-status") < names.index("log-decision"), "the status first"
     status = harness.body["status"]
     assert [d["key"] for d in status["decisions"]] == ["g1-s0-w1"]
     assert status["evidence"], "the judge's state is carried to the next window"
