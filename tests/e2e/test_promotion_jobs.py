@@ -213,3 +213,23 @@ def test_selection_tests_and_promotion_run_all_three_jobs_in_order(
     assert set(jobs) == {"web-v2-g1-selection", "web-v2-g1-tests", "web-v2-g1-promotion"}
     started = {name: job.metadata.creation_timestamp for name, job in jobs.items()}
     assert started["web-v2-g1-tests"] <= started["web-v2-g1-promotion"]
+
+
+def test_an_unanswered_review_is_rejected_once_review_timeout_passes(
+    kube_api: client.ApiClient, namespace: str, runner: Any, operator: Any, tmp_path: Path,
+    eventually: Any,
+) -> None:  # fmt: skip
+    manifest = scored_rollout("web-v2", tmp_path, report(0.8, "manual-review"))
+    manifest["spec"]["promotion"] |= {"reviewTimeout": "3s", "onReviewTimeout": "reject"}
+    create_target(kube_api, namespace)
+    create_rollout(kube_api, namespace, manifest)
+
+    def failed() -> dict[str, Any] | None:
+        now = status_of(kube_api, namespace, "web-v2")
+        return now if now.get("phase") == "Failed" else None
+
+    status = eventually(failed, JOBS_SECONDS, "Failed once the review timed out")
+    assert status["reason"] == "ReviewTimedOut", status["message"]
+    assert "onReviewTimeout is reject" in status["message"]
+    assert status.get("weight", 0) == 0
+    assert image_of_web(kube_api, namespace) != NEW_IMAGE
