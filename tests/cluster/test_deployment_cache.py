@@ -123,3 +123,31 @@ def test_a_stale_read_makes_the_router_retry_never_forget_another_rollouts_recor
     assert router.rollback(mine) is False  # 409 on the stale version: try again later
     kept = apps.read_namespaced_deployment("web", namespace).metadata.annotations
     assert kept == {**annotations, **other}
+
+
+def test_without_list_and_watch_permission_reads_fall_back_to_gets(
+    kube_api: client.ApiClient, namespace: str, eventually: Eventually
+) -> None:
+    """An operator whose RBAC lacks list/watch on Deployments still works, by GETs."""
+    rbac = client.RbacAuthorizationV1Api(kube_api)
+    rule = {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}
+    rbac.create_namespaced_role(namespace, {"metadata": {"name": "get-only"}, "rules": [rule]})
+    user = f"system:serviceaccount:{namespace}:reader"
+    binding = {
+        "metadata": {"name": "get-only"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "get-only"},
+        "subjects": [{"kind": "User", "name": user}],
+    }
+    rbac.create_namespaced_role_binding(namespace, binding)
+    client.AppsV1Api(kube_api).create_namespaced_deployment(namespace, pause_deployment("web", 1))
+    reader = client.ApiClient(kube_api.configuration)
+    reader.set_default_header("Impersonate-User", user)
+    cache = DeploymentCache(reader, watch_seconds=5, retry_seconds=0.2)
+    try:
+        api = DeploymentAPI(reader, namespace, cache)
+        found = eventually(lambda: api.get("web"), SECONDS, "web read as the reader")
+        assert found["metadata"]["name"] == "web"
+        assert not cache.synced(namespace), "the list was refused"
+    finally:
+        cache.close()
+        reader.close()

@@ -34,6 +34,7 @@ GROUP, VERSION, PLURAL = "apps", "v1", "deployments"
 # The apiserver ends each watch after this long; the loop then watches on from where it was.
 WATCH_SECONDS = 300
 RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 60.0
 watch: Any = _watch  # untyped module: one Any rather than an ignore per call
 # UIDs of deleted Deployments remembered per namespace, so a write's answer that arrives
 # after the watch saw the object go cannot bring it back.
@@ -58,7 +59,9 @@ class DeploymentCache:
     ) -> None:
         # Its own client: a watch holds a pooled connection for minutes, and the reconciles'
         # pool is sized for their requests.
-        self._objects = client.CustomObjectsApi(client.ApiClient(api_client.configuration))
+        own = client.ApiClient(api_client.configuration)
+        own.default_headers.update(api_client.default_headers)  # the same user (impersonation)
+        self._objects = client.CustomObjectsApi(own)
         self._watch_seconds, self._retry_seconds = watch_seconds, retry_seconds
         self._lock = threading.Lock()
         self._namespaces: dict[str, _Namespace] = {}
@@ -115,19 +118,30 @@ class DeploymentCache:
         thread.start()
 
     def _follow(self, namespace: str) -> None:
-        """List, then watch from the list's version; list again after any failure."""
+        """List, then watch from the list's version; list again after any failure, waiting
+        longer after each one in a row (a missing list/watch permission fails every time)."""
+        wait = self._retry_seconds
         while not self._stopping.is_set():
             try:
                 version: str | None = self._list(namespace)
+                wait = self._retry_seconds
                 while version is not None and not self._stopping.is_set():
                     version = self._watch(namespace, version)
                 continue  # too old to resume (410): list again at once, still synced
             except (client.ApiException, urllib3.exceptions.HTTPError, OSError) as error:
-                log.warning("deployments in %s: watch failed (%s); reads GET", namespace, error)
+                log.warning(
+                    "deployments in %s: watch failed (%s); reads GET, next try in %gs",
+                    namespace,
+                    _reason(error),
+                    wait,
+                )
             except Exception:  # never lose the thread: the reads would fall back for good
                 log.exception("deployments in %s: watch failed; reads GET", namespace)
+            if self._stopping.is_set():
+                return  # closed: what is held stays as it was
             self._set_synced(namespace, False)
-            self._stopping.wait(self._retry_seconds)
+            self._stopping.wait(wait)
+            wait = min(wait * 2, MAX_RETRY_SECONDS)
 
     def _list(self, namespace: str) -> str:
         listed: Any = self._objects.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
@@ -162,6 +176,10 @@ class DeploymentCache:
             if error.status == 410:  # too old to resume: list again
                 return None
             raise
+        except urllib3.exceptions.ProtocolError:
+            # The connection ended mid-stream: watch on from the last version seen, after a
+            # pause in case the server cuts every watch at once.
+            self._stopping.wait(self._retry_seconds)
         finally:
             with self._lock:
                 self._watches.remove(stream)
@@ -182,6 +200,12 @@ class DeploymentCache:
     def _set_synced(self, namespace: str, synced: bool) -> None:
         with self._lock:
             self._namespaces[namespace].synced = synced
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, client.ApiException):
+        return f"{error.status} {error.reason}"  # its str() carries every header
+    return repr(error)
 
 
 def _keep_newer(items: dict[str, Deployment], deployment: Deployment) -> None:
