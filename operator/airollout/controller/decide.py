@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from kubernetes import client
@@ -26,6 +27,7 @@ from airollout.adapters.kubernetes.pods import PodReader
 from airollout.adapters.kubernetes.secrets import secret_value
 from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
 from airollout.adapters.metrics.source import MetricsProvider, WindowData, WindowQuery
+from airollout.core.analysis.pods import PodHealth
 from airollout.core.analysis.types import Observation, Version
 from airollout.core.judge.combined import CombinedJudge
 from airollout.core.judge.prompt import PastDecision
@@ -40,6 +42,9 @@ ProviderFactory = Callable[[AnalysisSpec], MetricsProvider | None]
 # A client untouched this long is closed even if a rollout still names it: a finished
 # rollout that is never deleted asks nothing more, and its pool should not stay open.
 LLM_CLIENT_IDLE_S = 900.0
+# Windows whose pods are read at once, beside their metric queries.
+POD_READS = 8
+PodReadings = tuple[PodHealth | None, PodHealth | None]
 
 
 class LLMClient(Protocol):
@@ -151,6 +156,7 @@ class WindowJudge:
         self.core, self.providers = core, providers
         # Without a cluster (the unit tests' fakes) the pods are not read.
         self.pods = PodReader(core.api_client, deployments) if core is not None else None
+        self._pod_reads = ThreadPoolExecutor(max_workers=POD_READS, thread_name_prefix="pods")
         self.llm_clients = llm_clients if llm_clients is not None else LLMClients()
 
     def forget(self, namespace: str, rollout: str) -> None:
@@ -165,13 +171,11 @@ class WindowJudge:
         settings = window.settings
         judge = self._judge_for(window.namespace, window.rollout, window.judge)
         state = dict(window.evidence) or judge.initial_state(settings)
+        pods = self._read_pods(window)  # read while the metrics are
         data = self._read(window)
         context = window.context
-        if self.pods is not None and len(window.workloads) == 2:
-            pods = self.pods.health(
-                window.namespace, window.workloads[Version.CANARY], window.workloads[Version.STABLE]
-            )
-            context = dataclasses.replace(context, pods=pods)
+        if pods is not None:
+            context = dataclasses.replace(context, pods=pods.result())
         if data.problems:
             notes = {f"metrics.problem.{i + 1}": text for i, text in enumerate(data.problems)}
             context = dataclasses.replace(context, labels={**context.labels, **notes})
@@ -184,6 +188,12 @@ class WindowJudge:
             reasoning = f"{verdict.reasoning} Metric source: {' '.join(data.problems)}"
             verdict = dataclasses.replace(verdict, reasoning=reasoning)
         return verdict, new_state
+
+    def _read_pods(self, window: JudgeInput) -> Future[PodReadings] | None:
+        if self.pods is None or len(window.workloads) != 2:
+            return None
+        canary, stable = window.workloads[Version.CANARY], window.workloads[Version.STABLE]
+        return self._pod_reads.submit(self.pods.health, window.namespace, canary, stable)
 
     def _read(self, window: JudgeInput) -> WindowData:
         metrics = window.analysis.metrics
