@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -22,7 +21,7 @@ from pathlib import Path
 from airollout.adapters.selection.git import change_for_index, changed_files, resolve
 from airollout.adapters.selection.store import load_rules
 from airollout.core.selection.index import Index
-from airollout.core.selection.plan import UNKNOWN_TEST_SECONDS, make_plan
+from airollout.core.selection.plan import make_plan
 from airollout_tools.bench.selection.baselines import ImportGraph, file_name_matches
 from airollout_tools.bench.selection.commits import (
     Commit,
@@ -169,7 +168,7 @@ def _try_mutant(
     if not truth:
         return "no test catches it"
     universe = frozenset(clean.tests)
-    seconds = _seconds_of(index)
+    seconds = _seconds_of(index, clean)
     changed = changed_files(tree, commit.parent, head)
     rules = load_rules(tree, head)
 
@@ -209,15 +208,19 @@ def _expand(chosen: Iterable[str], universe: frozenset[str]) -> frozenset[str]:
     return frozenset(t for t in universe if t in chosen or t.split("::")[0] in chosen)
 
 
-def _seconds_of(index: Index) -> Callable[[Iterable[str]], float]:
-    """Test time as the plan reckons it: the index's durations, the median for new tests."""
-    known = [test.duration for test in index.tests.values() if test.duration > 0]
-    fallback = statistics.median(known) if known else UNKNOWN_TEST_SECONDS
+def _seconds_of(index: Index, clean: Index) -> Callable[[Iterable[str]], float]:
+    """Test time from the index's durations; a test newer than the index, its time at the
+    commit (a median guess would make new slow tests look free)."""
 
     def seconds(tests: Iterable[str]) -> float:
-        return sum(index.tests[t].duration if t in index.tests else fallback for t in tests)
+        return sum(_duration(t, index) or _duration(t, clean) for t in tests)
 
     return seconds
+
+
+def _duration(test: str, index: Index) -> float:
+    record = index.tests.get(test)
+    return record.duration if record is not None else 0.0
 
 
 def _skip(commit: Commit, mutant: Mutant, reason: str) -> dict[str, str]:
