@@ -8,7 +8,7 @@ SCENARIOS ?= scenarios $(wildcard ../shared/scenarios)
 COMPILED := $(shell sed -e 's/\#.*//' hack/compiled-modules)
 
 .PHONY: help install compile tools lint format crds test test-unit test-cluster test-e2e \
-        bench bench-decisions bench-promotion bench-harness bench-operator bench-argo bench-idle bench-soak demo \
+        bench bench-decisions bench-promotion bench-selection bench-harness bench-operator bench-argo bench-idle bench-soak demo \
         cluster-up cluster-down clean
 
 help: ## list the targets
@@ -60,13 +60,17 @@ test: lint tools ## lint, then every test
 
 BENCH_ROLLOUTS ?= 50,200
 
-bench: bench-decisions bench-promotion bench-harness bench-operator bench-idle ## every benchmark but the soak; prints its figures
+bench: bench-decisions bench-promotion bench-selection bench-harness bench-operator bench-idle ## every benchmark but the soak; prints its figures
 
 bench-decisions: install ## decision quality of each judge on the scenario folder
 	$(VENV)/bin/airollout bench decisions $(SCENARIOS)
 
 bench-promotion: install ## the promotion score beside the seed's rules on the sample history
 	$(VENV)/bin/airollout bench promotion
+
+# the index at the layout commit (0fd1222), the selection and analysis tests' later commits
+bench-selection: install ## test selection on this repository's history with injected faults
+	$(VENV)/bin/airollout bench selection --index-at 0fd1222
 
 bench-operator: install tools ## N AIRollouts at once, one operator on one core: delay, CPU, RSS
 	$(VENV)/bin/airollout bench operator --rollouts $(BENCH_ROLLOUTS)
