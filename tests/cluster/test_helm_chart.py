@@ -225,7 +225,10 @@ def can_i(namespace: str, verb: str, resource: str, where: Sequence[str]) -> boo
 NEEDED = [
     *[(verb, f"airollouts.{GROUP}") for verb in ("get", "list", "watch", "patch")],
     ("patch", f"airollouts.{GROUP}/status"),
-    *[(verb, "deployments.apps") for verb in ("get", "create", "patch", "update", "delete")],
+    *[
+        (verb, "deployments.apps")
+        for verb in ("get", "list", "watch", "create", "patch", "update", "delete")
+    ],
     *[(verb, "configmaps") for verb in ("get", "list", "create", "patch", "delete")],
     *[(verb, "events") for verb in ("get", "create", "patch")],
     *[(verb, "jobs.batch") for verb in ("get", "create")],
@@ -267,7 +270,7 @@ def test_cluster_mode_grants_what_the_operator_needs_and_nothing_more(
     for watched in other_namespaces:
         assert_permissions(watched, namespace)
     subject = ["-A"]
-    assert can_i(namespace, "list", "deployments.apps", subject) is False, "no list needed"
+    assert can_i(namespace, "watch", "deployments.apps", subject), "the Deployment cache"
     assert can_i(namespace, "list", f"airollouts.{GROUP}", subject)
     assert not can_i(namespace, "delete", "namespaces", [])
 
@@ -280,7 +283,7 @@ def test_namespaced_mode_grants_nothing_outside_the_watched_namespaces(
 
     assert_permissions(watched, namespace)
     elsewhere = ["-n", unwatched]
-    for verb in ("get", "create", "patch", "delete"):
+    for verb in ("get", "list", "watch", "create", "patch", "delete"):
         assert not can_i(namespace, verb, "deployments.apps", elsewhere)
     assert not can_i(namespace, "list", f"airollouts.{GROUP}", elsewhere)
     assert not can_i(namespace, "list", f"airollouts.{GROUP}", ["-A"])

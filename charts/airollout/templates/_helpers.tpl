@@ -58,7 +58,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/*
 The rules the operator needs in a namespace it watches, for a Role or the ClusterRole.
-Deployments: the target and its -canary copy (get, create, patch, update, delete).
+Deployments: the target and its -canary copy (get, create, patch, update, delete), and
+list/watch for the cache the router and the pod reader read instead of a GET per check.
 ConfigMaps: the decision log (list and delete for its parts and retention).
 Events: one per decision, bumped (get, patch) when it repeats.
 Secrets: get only, only the named LLM key Secrets.
@@ -72,7 +73,7 @@ Secrets: get only, only the named LLM key Secrets.
   verbs: ["patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get", "list", "create", "patch", "delete"]
