@@ -6,7 +6,13 @@ import dataclasses
 import subprocess
 from pathlib import Path
 
-from airollout.core.selection.diff import FileChange, changed_paths, parse_unified_diff
+from airollout.core.selection.diff import (
+    ADDED,
+    MODIFIED,
+    FileChange,
+    changed_paths,
+    parse_unified_diff,
+)
 from airollout.core.selection.index import SelectionInputError
 
 
@@ -57,12 +63,22 @@ def change_for_index(repo: Path, base: str, head: str, index_revision: str) -> C
         return Change(changes, None)
     behind = int(git(repo, "rev-list", "--count", f"{index_revision}..{base}").strip())
     touched = changed_paths(changes)
+    in_change = {change.path: change.status for change in changes}
     wider = [
-        change
+        _as_in_change(change, in_change)
         for change in diff(repo, index_revision, head)
         if change.path in touched or change.old_path in touched
     ]
     return Change(wider, behind)
+
+
+def _as_in_change(change: FileChange, in_change: dict[str, str]) -> FileChange:
+    """A file added since the index but already at the base is not new in this change: the
+    plan must read it as a file the index never saw, not as a new module that only its
+    changed importers run (its importers may not have changed at all)."""
+    if change.status == ADDED and in_change.get(change.path, ADDED) != ADDED:
+        return dataclasses.replace(change, status=MODIFIED)
+    return change
 
 
 def _is_ancestor(repo: Path, older: str, newer: str) -> bool:
