@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from airollout.cli.manifest import RolloutView
-from airollout.cli.render import render_decision, traffic_line
-from airollout.core.resource.status import DecisionRecord, Phase
+from airollout.cli.render import promotion_line, render_decision, traffic_line
+from airollout.core.resource.status import AIRolloutStatus, DecisionRecord, Phase
 
 EXIT_SUCCEEDED = 0
 EXIT_FAILED = 1
 EXIT_TIMED_OUT = 2
+EXIT_NEEDS_PERSON = 3  # AwaitingApproval, or Blocked by the promotion score
 
 _FINAL_EXIT_CODES = {
     Phase.SUCCEEDED: EXIT_SUCCEEDED,
@@ -26,6 +27,32 @@ _FINAL_EXIT_CODES = {
 def exit_code_for(phase: Phase) -> int | None:
     """The watch's exit status once the rollout is over; None while it is not."""
     return _FINAL_EXIT_CODES.get(phase)
+
+
+def waits_for_person(status: AIRolloutStatus) -> bool:
+    """Only a person moves it on: a review to answer, or a promotion block to override or
+    abort. A rollout Blocked by another one on the same target resumes by itself."""
+    if status.phase is Phase.AWAITING_APPROVAL:
+        return True
+    return status.phase is Phase.BLOCKED and status.blocked_by is None
+
+
+def stop_code(status: AIRolloutStatus, wait_for_approval: bool) -> int | None:
+    """The watch's exit status at this version of the rollout; None to keep watching."""
+    if not wait_for_approval and waits_for_person(status):
+        return EXIT_NEEDS_PERSON
+    return exit_code_for(status.phase)
+
+
+def waiting_lines(view: RolloutView) -> list[str]:
+    """What a CI log needs when the watch stops for a person: the phase, why, the score."""
+    status = view.status
+    lines = [f"{view.ref} is {status.phase.value} ({status.reason}): waiting for a person"]
+    if status.message:
+        lines.append(f"  {status.message}")
+    if status.promotion:
+        lines.append(f"  promotion: {promotion_line(status.promotion)}")
+    return lines
 
 
 def decision_identity(record: DecisionRecord) -> str:

@@ -28,7 +28,13 @@ from airollout.adapters.kubernetes.rollout_objects import (
 )
 from airollout.cli.github import append_step_summary, watch_outputs, write_step_outputs
 from airollout.cli.manifest import RolloutView, rollout_view
-from airollout.cli.progress import EXIT_TIMED_OUT, Progress, exit_code_for
+from airollout.cli.progress import (
+    EXIT_NEEDS_PERSON,
+    EXIT_TIMED_OUT,
+    Progress,
+    stop_code,
+    waiting_lines,
+)
 from airollout.cli.render import render_status
 from airollout.core.resource.crd import KIND
 from airollout.core.resource.names import (
@@ -73,9 +79,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     watch = subparsers.add_parser(
         "watch",
         parents=[target],
-        help="follow a rollout until it ends: exit 0 Succeeded, 1 RolledBack/Failed, 2 timeout",
+        help="follow a rollout until it ends: exit 0 Succeeded, 1 RolledBack/Failed, "
+        "2 timeout, 3 waiting for a person (AwaitingApproval, or Blocked by its score)",
     )
     watch.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this")
+    watch.add_argument(
+        "--wait-for-approval",
+        action="store_true",
+        help="keep watching through AwaitingApproval and Blocked (someone may answer)",
+    )
     watch.set_defaults(handler=_guarded(watch_rollout))
 
 
@@ -212,7 +224,11 @@ def watch_rollout(args: argparse.Namespace) -> int:
             print(f"Watching {KIND} {ref}", flush=True)
         for line in progress.update(view):
             print(line, flush=True)
-        code = exit_code_for(view.status.phase)
+        code = stop_code(view.status, args.wait_for_approval)
+        if code == EXIT_NEEDS_PERSON:
+            print("\n".join(waiting_lines(view)), flush=True)
+            _finish(view, f"{KIND} {ref} waits for a person ({view.status.phase.value})")
+            return code
         if code is not None:
             _finish(view, f"{KIND} {ref} ended {view.status.phase.value}")
             return code
