@@ -39,6 +39,7 @@ from airollout.core.selection.plan import Plan, Sizing, make_plan
 
 SUMMARY_TESTS = 20
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+TERMINATION_MESSAGE_BYTES = 4096  # what Kubernetes keeps of /dev/termination-log
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -143,7 +144,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.github:
         write_github(os.environ, plan, advice)
     report = plan_json(plan, advice)
-    print(json.dumps(report, indent=2) if args.json else _text(plan))
+    print(fitted(report, indent=2) if args.json else _text(plan))
     return 0
 
 
@@ -180,13 +181,29 @@ def plan_json(plan: Plan, advice: Advice | None) -> dict[str, Any]:
     return report
 
 
+def fitted(report: dict[str, Any], **layout: Any) -> str:
+    """The plan as JSON within a termination message (the selection Job's report). Only
+    `changed_paths` gives way, from its end: the Jobs after it need every other key."""
+    text = json.dumps(report, **layout)
+    paths = list(report.get("changed_paths") or ())
+    while len(text.encode()) > TERMINATION_MESSAGE_BYTES and paths:
+        paths.pop()
+        trimmed = {**report, "changed_paths": paths} if paths else _without_paths(report)
+        text = json.dumps(trimmed, **layout)
+    return text
+
+
+def _without_paths(report: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in report.items() if key != "changed_paths"}
+
+
 def write_github(env: Mapping[str, str], plan: Plan, advice: Advice | None = None) -> None:
     """`test_plan` (compact JSON), `risk_tier`, and `matrix` for `strategy.matrix`."""
     matrix = {"shard": list(range(len(plan.shards)))}
     write_step_outputs(
         env,
         {
-            "test_plan": json.dumps(plan_json(plan, advice), separators=(",", ":")),
+            "test_plan": fitted(plan_json(plan, advice), separators=(",", ":")),
             "risk_tier": plan.risk_tier,
             "matrix": json.dumps(matrix, separators=(",", ":")),
         },

@@ -29,6 +29,7 @@ from airollout.core.selection.shards import balance, shard_count
 
 UNKNOWN_TEST_SECONDS = 1.0
 COFAILURE_WEIGHT = 10.0
+CHANGED_PATHS_KEPT = 100  # enough to learn from escapes, small beside the tests themselves
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,9 +41,12 @@ class Plan:
     estimated_seconds: float
     shards: tuple[tuple[str, ...], ...]
     reasoning: str
+    # the change's files (at the head; a deleted one's base path), so the feedback loop
+    # can tell which paths a test that escaped this plan came with
+    changed_paths: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        report: dict[str, Any] = {
             "full_suite": self.full_suite,
             "tests": list(self.tests),
             "suites": list(self.suites),
@@ -51,6 +55,9 @@ class Plan:
             "shards": [list(shard) for shard in self.shards],
             "reasoning": self.reasoning,
         }
+        if self.changed_paths:
+            report["changed_paths"] = list(self.changed_paths)
+        return report
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,6 +275,7 @@ def _assemble(
         estimated_seconds=total,
         shards=tuple(tuple(shard) for shard in shards),
         reasoning="; ".join(reasons),
+        changed_paths=tuple(dict.fromkeys(c.path for c in changes))[:CHANGED_PATHS_KEPT],
     )
 
 
