@@ -20,6 +20,7 @@ from airollout.adapters.llm.openai_judge import LLMSettings, api_key_from_env
 from airollout.adapters.selection.advisor_client import ask_advisor
 from airollout.adapters.selection.build import build_index
 from airollout.adapters.selection.git import change_for_index, changed_files, resolve
+from airollout.adapters.selection.head_graph import head_graph_source
 from airollout.adapters.selection.junit import node_id_of, node_ids_by_key, read_results
 from airollout.adapters.selection.shard import run_shard
 from airollout.adapters.selection.store import load_index, load_rules, save_index
@@ -137,7 +138,8 @@ def _plan(args: argparse.Namespace) -> int:
     change = change_for_index(args.repo, base, head, index.revision)
     rules = load_rules(args.repo, head)
     sizing = Sizing(args.target_seconds, args.max_parallel)
-    plan = make_plan(index, change.changes, rules, change.commits_behind, sizing)
+    graph = head_graph_source(args.repo, head, rules)
+    plan = make_plan(index, change.changes, rules, change.commits_behind, sizing, graph)
     advice = None
     if args.llm_endpoint or args.llm_model:
         plan, advice = _advised(args, plan, index, change.changes, sizing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from airollout.core.selection.diff import ADDED, DELETED, MODIFIED, RENAMED, FileChange
@@ -18,12 +18,14 @@ from airollout.core.selection.index import Index, SelectionInputError
 from airollout.core.selection.rules import (
     DIRECTORY,
     FULL_SUITE,
+    HEAD_IMPORTERS,
     IGNORE,
     IMPORTERS,
     RISKS,
     SUITE,
     Escalation,
     Rules,
+    named_after,
 )
 from airollout.core.selection.shards import balance, shard_count
 
@@ -66,6 +68,21 @@ class Sizing:
     max_parallel: int = 8
 
 
+@dataclasses.dataclass(frozen=True)
+class HeadGraph:
+    """What the head tree's static import graph says about files the index never saw."""
+
+    # file -> the test files at the head that import it, directly or through other modules;
+    # a file missing here is outside every package the graph holds
+    importers: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    test_files: frozenset[str] = frozenset()  # every test file at the head
+    error: str | None = None  # why there is no graph at all
+
+
+# asked once per plan, with every file that escalates to `head_importers`
+HeadGraphSource = Callable[[Sequence[str]], HeadGraph]
+
+
 @dataclasses.dataclass
 class _Selection:
     """What the plan has gathered so far, with a reason for each widening."""
@@ -76,6 +93,10 @@ class _Selection:
     full_suite: bool = False
     risk: str = "low"
     reasons: list[str] = dataclasses.field(default_factory=list)
+    # test files run whole, by path: new ones, or ones the head's import graph chose
+    whole_files: set[str] = dataclasses.field(default_factory=set)
+    # (path, escalation) waiting for the head's import graph, built once for all of them
+    deferred: list[tuple[str, Escalation]] = dataclasses.field(default_factory=list)
 
     def add(self, tests: Iterable[str], reason: str) -> None:
         before = len(self.tests)
@@ -97,19 +118,55 @@ class _Selection:
             self.add(self._suite_tests(then.suites, path), f"{path}: {then.reason}")
         elif then.action == IMPORTERS:
             self.add(self.dependents(path), f"{path}: {then.reason}: its importers' tests")
+        elif then.action == HEAD_IMPORTERS:
+            self.deferred.append((path, then))
         elif then.action == IGNORE:
             self.reasons.append(f"{path}: {then.reason}")
 
     def _directory(self, path: str, reason: str) -> None:
+        folder, beside = self.tests_beside(path)
+        if beside:
+            self.add(beside, f"{path}: {reason}: tests under {folder}/")
+            return
+        self.full_suite = True
+        self.reasons.append(f"{path}: {reason}: no tests beside it, full suite")
+
+    def tests_beside(self, path: str) -> tuple[str, set[str]]:
+        """The known tests under the nearest folder above the file that has any."""
         folder = posixpath.dirname(path)
         while folder:
             beside = {t for t in self.index.tests if t.startswith(f"{folder}/")}
             if beside:
-                self.add(beside, f"{path}: {reason}: tests under {folder}/")
-                return
+                return folder, beside
             folder = posixpath.dirname(folder)
-        self.full_suite = True
-        self.reasons.append(f"{path}: {reason}: no tests beside it, full suite")
+        return "", set()
+
+    def resolve_deferred(self, source: HeadGraphSource | None) -> None:
+        if not self.deferred:
+            return
+        paths = [path for path, _ in self.deferred]
+        graph = source(paths) if source else HeadGraph(error="no head import graph was asked for")
+        for path, then in self.deferred:
+            self._head_importers(path, then, graph)
+
+    def _head_importers(self, path: str, then: Escalation, graph: HeadGraph) -> None:
+        importers = graph.importers.get(path)
+        if graph.error is not None or importers is None:
+            why = graph.error or "the head's import graph does not hold it (in no package)"
+            self.full_suite = True
+            self.raise_risk("high")
+            self.reasons.append(f"{path}: the index never saw this file and {why}: full suite")
+            return
+        named = {test for test in graph.test_files if named_after(test, path)}
+        folder, beside = self.tests_beside(path)
+        self.whole_files.update(importers | named)
+        parts = [
+            f"{len(importers)} test files import it at the head",
+            f"{len(named)} are named after it",
+        ]
+        if beside:
+            parts.append(f"{len(beside)} tests under {folder}/")
+        self.add(beside, f"{path}: {then.reason}: {', '.join(parts)}")
 
     def _suite_tests(self, names: Sequence[str], where: str) -> set[str]:
         known = {suite.name: suite for suite in self.rules.suites}
@@ -139,20 +196,23 @@ def make_plan(
     rules: Rules,
     commits_behind: int | None,
     sizing: Sizing = Sizing(),
+    head_graph: HeadGraphSource | None = None,
 ) -> Plan:
-    """`commits_behind`: how far the index's revision is behind the base (None: unknown)."""
+    """`commits_behind`: how far the index's revision is behind the base (None: unknown).
+    `head_graph`: the head tree's import graph, for files the index never saw (None: such
+    files that escalate to `head_importers` run the full suite)."""
     selection = _Selection(index, rules)
     if commits_behind is None or commits_behind > rules.stale_after_commits:
         behind = "an unknown number of" if commits_behind is None else str(commits_behind)
         selection.escalate(f"index at {index.revision[:12]}", rules.stale_index)
         selection.reasons[-1] += f" ({behind} commits behind the base)"
     seen = set(index.files) | index.covered_files() | set(index.importers)
-    new_tests: set[str] = set()
     for change in changes:
-        _select_for(selection, change, seen, new_tests)
+        _select_for(selection, change, seen)
     if not changes:
         selection.reasons.append("no file changed")
-    chosen = _final_tests(selection, changes, new_tests)
+    selection.resolve_deferred(head_graph)
+    chosen = _final_tests(selection, changes, selection.whole_files)
     history_added = _history_additions(index, changes, chosen)
     if history_added:
         chosen |= history_added
@@ -162,10 +222,8 @@ def make_plan(
     return _assemble(selection, chosen, changes, sizing)
 
 
-def _select_for(
-    selection: _Selection, change: FileChange, seen: set[str], new_tests: set[str]
-) -> None:
-    rules = selection.rules
+def _select_for(selection: _Selection, change: FileChange, seen: set[str]) -> None:
+    rules, new_tests = selection.rules, selection.whole_files
     rule = rules.rule_for(change.path) or rules.rule_for(change.old_path)
     if rule is not None:
         selection.escalate(change.path, rule.then)
@@ -183,10 +241,12 @@ def _select_for(
         if change.status != DELETED:
             new_tests.add(change.path)
             selection.reasons.append(f"{change.path}: a test file the index never saw: run it")
+    elif change.status == DELETED or not change.path.endswith(".py"):
+        selection.escalate(change.path, rules.unseen_file)
+    elif change.status == ADDED:
+        selection.escalate(change.path, rules.unseen_module)
     else:
-        added_module = change.status == ADDED and change.path.endswith(".py")
-        unseen = rules.unseen_module if added_module else rules.unseen_file
-        selection.escalate(change.path, unseen)
+        selection.escalate(change.path, rules.unseen_python)
 
 
 def _select_by_coverage(selection: _Selection, change: FileChange) -> None:

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airollout.core.selection.index import SelectionInputError
 
-FULL_SUITE, DIRECTORY, SUITE, IMPORTERS, IGNORE = (
+FULL_SUITE, DIRECTORY, SUITE, IMPORTERS, HEAD_IMPORTERS, IGNORE = (
     "full_suite",
     "directory",
     "suite",
     "importers",
+    "head_importers",
     "ignore",
 )
-ACTIONS = (FULL_SUITE, DIRECTORY, SUITE, IMPORTERS, IGNORE)
+ACTIONS = (FULL_SUITE, DIRECTORY, SUITE, IMPORTERS, HEAD_IMPORTERS, IGNORE)
 RISKS = ("low", "medium", "high")
 
 
@@ -64,6 +66,13 @@ class Rules:
     test_paths: tuple[str, ...] = ("**/test_*.py", "**/*_test.py")
     unseen_module: Escalation = Escalation(
         IGNORE, "medium", "a new module runs only through the changed files that import it"
+    )
+    # a Python module newer than the index (but not new in this change): the index cannot
+    # tell who uses it, the head tree's import graph can
+    unseen_python: Escalation = Escalation(
+        HEAD_IMPORTERS,
+        "medium",
+        "the index never saw this file: the head's import graph names the tests that use it",
     )
     unseen_file: Escalation = Escalation(
         FULL_SUITE, "high", "the index never saw this file, so it cannot tell who uses it"
@@ -152,6 +161,7 @@ def rules_from_config(config: Any, where: str) -> Rules:
         ),
         test_paths=tuple(_strings(config, "test_paths", where) or base.test_paths),
         unseen_module=_escalation_or(config, "unseen_module", base.unseen_module, where),
+        unseen_python=_escalation_or(config, "unseen_python", base.unseen_python, where),
         unseen_file=_escalation_or(config, "unseen_file", base.unseen_file, where),
         stale_index=_escalation_or(config, "stale_index", base.stale_index, where),
         stale_after_commits=stale,
@@ -216,6 +226,16 @@ def _strings(config: Mapping[str, Any], key: str, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise SelectionInputError(f"{where}.{key}: must be a list of strings")
     return value
+
+
+def named_after(test_file: str, module: str) -> bool:
+    """`test_plan.py`, `test_plan_*.py` or `plan_test.py` for `plan.py` (a package's
+    `__init__.py` goes by the package's name)."""
+    stem = posixpath.basename(module).removesuffix(".py")
+    if stem == "__init__":
+        stem = posixpath.basename(posixpath.dirname(module))
+    name = posixpath.basename(test_file).removesuffix(".py")
+    return name in (f"test_{stem}", f"{stem}_test") or name.startswith(f"test_{stem}_")
 
 
 def glob_matches(pattern: str, path: str) -> bool:
