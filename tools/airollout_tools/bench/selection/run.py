@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 from airollout.adapters.selection.git import change_for_index, changed_files, resolve
+from airollout.adapters.selection.head_graph import head_graph_source
 from airollout.adapters.selection.store import load_rules
 from airollout.core.selection.index import Index
 from airollout.core.selection.plan import make_plan
@@ -181,7 +182,9 @@ def _try_mutant(
 
     def plan() -> tuple[Iterable[str], bool]:
         change = change_for_index(tree, commit.parent, head, index.revision)
-        made = make_plan(index, change.changes, load_rules(tree, head), change.commits_behind)
+        plan_rules = load_rules(tree, head)
+        graph = head_graph_source(tree, head, plan_rules)
+        made = make_plan(index, change.changes, plan_rules, change.commits_behind, head_graph=graph)
         return made.tests, made.full_suite
 
     choices = {

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from airollout.adapters.selection.build import build_index
+from airollout.adapters.selection.head_graph import source_roots
 from airollout.adapters.selection.junit import node_id_of, node_ids_by_key, read_results
 from airollout.core.selection.index import Index, SelectionInputError
 
@@ -38,20 +39,6 @@ class Subject:
 class RunResult:
     failing: frozenset[str]
     timed_out: bool = False
-
-
-def source_roots(tree: Path) -> list[Path]:
-    """Top-level folders (src/, operator/, tools/) with an importable package inside; the
-    root itself pytest puts on the path."""
-    roots = [
-        folder
-        for folder in sorted(tree.iterdir())
-        if folder.is_dir()
-        and not folder.name.startswith(".")
-        and any((child / "__init__.py").is_file() for child in folder.iterdir() if child.is_dir())
-        and not (folder / "__init__.py").exists()
-    ]
-    return roots
 
 
 @contextlib.contextmanager
