@@ -318,3 +318,25 @@ def test_the_report_is_markdown_with_plots_and_goes_to_the_step_summary(
     assert (report.parent / "reliability.png").read_bytes().startswith(b"\x89PNG")
     assert (report.parent / "outcomes.png").read_bytes().startswith(b"\x89PNG")
     assert summary.read_text().startswith(text)
+
+
+def test_feedback_history_writes_what_promotion_score_reads(
+    first_pass: LoopResult,
+    world: dict[str, Any],
+    crd_installed: Path,
+    tmp_path: Path,
+    capsys: Any,
+) -> None:
+    namespace, out = world["namespace"], tmp_path / "outcomes.jsonl"
+    argv = ["feedback", "history", "-n", namespace, "--kubeconfig", str(crd_installed)]
+    argv += ["--observation", "3s", "--prometheus", world["prometheus"], "--out", str(out)]
+
+    assert main(argv) == 0
+    capsys.readouterr()
+    junit = Path(__file__).parents[1] / "unit" / "reports" / "data" / "junit_pytest.xml"
+    score = ["promotion", "score", "--junit", str(junit), "--json", "--history", str(out)]
+    main([*score, "--service", "svc-bad-0"])
+    signals = json.loads(capsys.readouterr().out)["signals"]
+
+    assert len(out.read_text().splitlines()) == len(world["uids"])
+    assert signals["history"] == {"rollouts": 1, "incidents": 1}, "bad-0 regressed"

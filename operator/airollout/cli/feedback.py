@@ -4,6 +4,8 @@ feedback run     label finished rollouts, score them, propose (and with --apply 
                  policy version, log runs to MLflow when --mlflow-uri is given
 feedback report  the same reading, written as Markdown with PNG plots (no writes to the cluster)
 feedback policy  the stored policy versions; --apply N puts version N in force
+feedback history the labelled outcomes as JSON lines {service, outcome}, the input of
+                 `airollout promotion score --history` (service: the target Deployment)
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--github-summary", action="store_true", help="append the report to $GITHUB_STEP_SUMMARY"
     )
     report.set_defaults(handler=_guarded(_report))
+    history = commands.add_parser(
+        "history", help="write labelled outcomes for `promotion score --history`"
+    )
+    _reading_flags(history)
+    history.add_argument("--out", type=Path, required=True, metavar="OUTCOMES.jsonl")
+    history.set_defaults(handler=_guarded(_history))
     policy = commands.add_parser("policy", help="list policy versions, or apply one")
     _cluster_flags(policy)
     policy.add_argument("--apply", type=int, metavar="VERSION", help="put this version in force")
@@ -168,6 +176,24 @@ def _report(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"{PROGRAM} report: {problem}", file=sys.stderr)
     print(path)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from airollout.feedback.history import write_history
+    from airollout.feedback.loop import collect, label_all
+
+    api, context_namespace = cli_client(args.kubeconfig, args.context)
+    options = loop_options(args, context_namespace)
+    tracked = collect(api, options.namespaces)
+    outcomes, unlabelled, problems = label_all(tracked, options, datetime.now(UTC))
+    try:
+        written = write_history(args.out, outcomes)
+    except OSError as error:
+        raise CommandError(f"--out {args.out}: cannot be written ({error.strerror})") from None
+    for problem in problems:
+        print(f"{PROGRAM} history: {problem}", file=sys.stderr)
+    print(f"{args.out}: {written} labelled outcomes ({len(unlabelled)} not labelled yet)")
     return 0
 
 
