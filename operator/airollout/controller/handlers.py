@@ -72,38 +72,6 @@ def seconds_to_window_end(body: Mapping[str, Any], now: float, tick_seconds: flo
 
 # Past the window's end by this much, so the machine's clock check sees the window as over.
 WINDOW_END_MARGIN_S = 0.02
-# Ticks skipped at most while kopf's view does not show our own write yet.
-OWN_WRITE_MAX_SKIPS = 5
-
-
-class OwnWrites:
-    """The version of each rollout a tick read and then wrote over.
-
-    kopf hands a tick the object as its watch last showed it; a tick that comes before the
-    watch has shown our own status write would reconcile the past: its write loses (409),
-    but its router calls and Events would act on a state already left behind.
-    """
-
-    def __init__(self, max_skips: int = OWN_WRITE_MAX_SKIPS) -> None:
-        self.max_skips = max_skips
-        self._read_before: dict[str, tuple[str, int]] = {}  # uid -> (version, ticks skipped)
-
-    def behind(self, uid: str, version: str) -> bool:
-        """Whether `version` is the one our last write replaced (kopf's view is behind);
-        never more than `max_skips` ticks in a row, should the watch not show it at all."""
-        replaced, skipped = self._read_before.get(uid, ("", 0))
-        if replaced == version and skipped < self.max_skips:
-            self._read_before[uid] = (replaced, skipped + 1)
-            return True
-        self._read_before.pop(uid, None)
-        return False
-
-    def wrote(self, uid: str, version_read: str, version_written: str | None) -> None:
-        if version_written is not None and version_written != version_read:
-            self._read_before[uid] = (version_read, 0)
-
-    def forget(self, uid: str) -> None:
-        self._read_before.pop(uid, None)
 
 
 def build_registry(
@@ -127,7 +95,6 @@ def build_registry(
     # Reconciles mostly wait on the API server, not the CPU: a rollout is reconciled once a
     # second only if this many can wait at once (200 rollouts, up to a second each).
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile")
-    own_writes = OwnWrites()
 
     @kopf.timer(
         *resource,
@@ -143,19 +110,14 @@ def build_registry(
         latest["index"] = index  # kopf's live index: the phase counts stay current
         telemetry.TICKS.inc()
         await asyncio.sleep(seconds_to_window_end(body, time.time(), tick_seconds))
-        uid, version = body["metadata"]["uid"], body["metadata"]["resourceVersion"]
-        if own_writes.behind(uid, version):
-            return  # a later tick comes once the watch shows what we wrote
         loop = asyncio.get_running_loop()
-        written = await loop.run_in_executor(pool, reconciler.reconcile, body, owner_lookup(index))
-        own_writes.wrote(uid, version, written)
+        await loop.run_in_executor(pool, reconciler.reconcile, body, owner_lookup(index))
 
     @kopf.on.delete(*resource, backoff=tick_seconds, registry=registry)
     def deleted(**kwargs: Any) -> None:
         if not reconciler.release(kwargs["body"]):
             raise kopf.TemporaryError("traffic is going back to stable", delay=tick_seconds)
         reconciler.judge.forget(kwargs["namespace"], kwargs["name"])
-        own_writes.forget(kwargs["body"]["metadata"]["uid"])
 
     @kopf.on.cleanup(registry=registry)
     def close_clients(**_: Any) -> None:

@@ -69,12 +69,11 @@ class Reconciler:
     default_prometheus: str | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def reconcile(self, body: Any, owner_of: OwnerLookup) -> str | None:
-        """One reconcile; the resourceVersion its status write made, None if none."""
+    def reconcile(self, body: Any, owner_of: OwnerLookup) -> None:
         rollout = load(body, self.default_prometheus)
         if at_rest(rollout):
             self.actor.forget(rollout.ref.uid)
-            return None
+            return
         started = time.monotonic()
         run = _Run(self, rollout, self.clock())
         sensed = self.sensor.interventions(rollout, owner_of)
@@ -89,7 +88,7 @@ class Reconciler:
         if run.changed:
             version = self._persist(rollout, run.status)
             if version is None:
-                return None  # someone wrote first: the next tick starts from what they wrote
+                return  # someone wrote first: the next tick starts again from what they wrote
         self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred], run.status)
         if run.changed:
             self.actor.log_waiting(rollout, run.status)  # after the status: it holds them
@@ -98,7 +97,6 @@ class Reconciler:
         if run.status.phase in TERMINAL_PHASES and run.status.awaiting is None:
             self.actor.forget(rollout.ref.uid)
         telemetry.RECONCILE_SECONDS.observe(time.monotonic() - started)
-        return version if run.changed else None
 
     def release(self, body: Any) -> bool:
         """The AIRollout is being deleted: put traffic back on stable first; True once done.
