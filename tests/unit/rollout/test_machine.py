@@ -286,13 +286,18 @@ ANSWERS = (
 def test_replaying_a_prefix_of_answers_produces_no_new_action_keys(
     spec: MachineSpec, moves: list[tuple[object, ...]], data: st.DataObject
 ) -> None:
-    """After a crash the controller may hear old answers again: they must add no new work."""
+    """After a crash the controller may hear old answers again: they must add no new work.
+
+    An answer the machine set aside when it came (a promotion score that lands while the
+    rollout is paused) is not old: the controller reads the Job again after the resume and
+    acting on it then is the design, so only answers that changed the status are replayed.
+    """
     result = run(spec, moves)
     prefix = data.draw(st.integers(0, len(result.steps)))
     emitted = {a.key for _b, _e, _a, actions in result.steps for a in actions}
     status, now = result.final, T0 + timedelta(days=1)
-    for _before, event, _after, _actions in result.steps[:prefix]:
-        if not isinstance(event, ANSWERS):
+    for before, event, after, _actions in result.steps[:prefix]:
+        if not isinstance(event, ANSWERS) or before == after:
             continue
         status, actions = step(spec, status, event, now)
         assert {a.key for a in actions if not isinstance(a, EmitEvent)} <= emitted
