@@ -53,9 +53,7 @@ def head_graph_source(
     return source
 
 
-def _graph(
-    tree: Path, paths: Sequence[str], test_files: frozenset[str], python: str
-) -> HeadGraph:
+def _graph(tree: Path, paths: Sequence[str], test_files: frozenset[str], python: str) -> HeadGraph:
     roots = [tree, *source_roots(tree)]
     modules = {path: name for path in paths if (name := module_of(roots, tree, path))}
     downstream = downstream_modules(python, roots, sorted(set(modules.values())))
