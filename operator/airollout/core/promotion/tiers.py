@@ -6,7 +6,7 @@ import dataclasses
 import enum
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 
 class Decision(enum.StrEnum):
@@ -54,8 +54,18 @@ class Thresholds:
         return cls(**obj)
 
 
+class TierBounds(Protocol):
+    """What `decide` reads: `Thresholds`, or the state machine's copy of the spec's."""
+
+    @property
+    def auto_promote(self) -> float: ...
+
+    @property
+    def manual_review(self) -> float: ...
+
+
 def decide(
-    probability: float, blocks: Sequence[str], thresholds: Thresholds = Thresholds()
+    probability: float, blocks: Sequence[str], thresholds: TierBounds = Thresholds()
 ) -> Decision:
     """Any block gives `block`; otherwise the score's tier (a threshold itself is in)."""
     if blocks:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airollout.core.judge.records import last_decision
+from airollout.core.promotion.tiers import Decision, decide, more_cautious
 from airollout.core.resource.status import AIRolloutStatus, DecisionRecord, Phase
 from airollout.core.rollout.actions import JobKind, RecordDecision
 from airollout.core.rollout.inputs import (
@@ -95,18 +96,6 @@ DECISIONS = PROMOTION_DECISIONS
 CONTRIBUTIONS_KEPT = 5  # the largest in the status; the decision log has the Job's report
 
 
-def promotion_decision(score: float, thresholds: ScoreThresholds) -> str:
-    if score >= thresholds.auto_promote:
-        return "auto-promote"
-    if score >= thresholds.manual_review:
-        return "manual-review"
-    return "block"
-
-
-def more_cautious(first: str, second: str) -> str:
-    return max(first, second, key=DECISIONS.index)
-
-
 def _judge_score(ctx: Context, status: AIRolloutStatus, result: PromotionScored) -> Transition:
     thresholds = ctx.spec.promotion
     if thresholds is None:  # spec.promotion was removed while the Job ran
@@ -119,9 +108,10 @@ def _judge_score(ctx: Context, status: AIRolloutStatus, result: PromotionScored)
     if result.decision and result.decision not in DECISIONS:
         problem = f"The promotion Job's decision {result.decision!r} is not one of {DECISIONS}."
         return fail(ctx, status, "PromotionJobFailed", problem)
-    by_score = promotion_decision(score, thresholds)
-    decision = "block" if result.blocks else more_cautious(by_score, result.decision or by_score)
-    message = tier_message(result, decision, by_score, thresholds)
+    by_score = decide(score, (), thresholds)
+    job_said = Decision(result.decision) if result.decision else by_score
+    decision = (Decision.BLOCK if result.blocks else more_cautious(by_score, job_said)).value
+    message = tier_message(result, decision, by_score.value, thresholds)
     record = _record(ctx, result, decision, message)
     scored = status.model_copy(
         update={

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from airollout.core.promotion.tiers import CAUTION
 from airollout.core.resource.names import API_VERSION, GROUP, KIND, ROLLOUT_LABEL
 from airollout.core.rollout.actions import JobKind
 from airollout.core.rollout.inputs import (
@@ -240,7 +241,7 @@ def _promotion_outcome(key: str, job: JobView) -> RolloutEvent:
 
 
 # From the boldest to the most cautious (the machine takes the more cautious of two).
-PROMOTION_DECISIONS = ("auto-promote", "manual-review", "block")
+PROMOTION_DECISIONS = tuple(decision.value for decision in CAUTION)
 
 
 def promotion_report(key: str, said: Mapping[str, Any] | None) -> PromotionScored | str:
