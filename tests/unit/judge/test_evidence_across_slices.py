@@ -65,6 +65,7 @@ def context(slice_index: int, window_index: int = 1) -> DecisionContext:
         window_index,
         0.0,
         promotes=slice_index == len(SLICES) - 2,
+        comparison_continues=slice_index < len(SLICES) - 2,
     )
 
 
@@ -125,9 +126,12 @@ def _leaning_errors() -> MetricResult:
     return MetricResult("errors", MetricKind.ERROR_RATE, 0.003, 0.001, 5e3, 5e4, passing, leaning)
 
 
-def test_a_canary_leaning_worse_is_stepped_but_not_promoted() -> None:
-    assert metric_finding(_leaning_errors(), COMPARED, promotes=False).action is Action.PROCEED
-    assert metric_finding(_leaning_errors(), COMPARED, promotes=True).action is Action.HOLD
+def test_a_canary_leaning_worse_is_stepped_while_stable_serves_but_not_past_that() -> None:
+    stepped = metric_finding(_leaning_errors(), COMPARED, comparison_ends=False)
+    last_comparison = metric_finding(_leaning_errors(), COMPARED, comparison_ends=True)
+
+    assert stepped.action is Action.PROCEED
+    assert last_comparison.action is Action.HOLD
 
 
 def test_the_comparison_carries_across_slices_and_rolls_back_a_relative_regression() -> None:

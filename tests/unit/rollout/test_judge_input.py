@@ -69,6 +69,7 @@ def test_the_input_holds_the_window_the_settings_and_where_the_rollout_stands() 
     assert (context.slice_index, context.weight, context.window_index) == (0, 10, 3)
     assert context.elapsed_s == 180.0
     assert context.promotes is False, "a 50 % slice follows"
+    assert context.comparison_continues is True, "stable serves at 50 % too"
 
 
 def test_the_last_judged_slice_promotes_and_missing_times_fall_back_to_the_window() -> None:
@@ -78,6 +79,7 @@ def test_the_last_judged_slice_promotes_and_missing_times_fall_back_to_the_windo
     assert given.start_s == 0.0
     assert given.context.elapsed_s == 60.0, "no creation time: counted from the window's start"
     assert given.context.promotes is True, "the next slice is 100 %"
+    assert given.context.comparison_continues is False, "stable serves nothing at 100 %"
     assert given.evidence == {}
 
 

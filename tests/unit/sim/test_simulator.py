@@ -171,6 +171,26 @@ def test_proceed_at_the_last_slice_promotes() -> None:
     assert result.detect_s is None
 
 
+@pytest.mark.parametrize(
+    ("slices", "continues"),
+    [
+        ((10, 25, 50, 100), [True, True, False, False]),
+        ((5, 100), [False, False]),
+        ((10, 50, 75, 100), [True, True, False, False]),
+    ],
+)
+def test_the_judge_is_told_while_a_later_slice_still_compares_with_stable(
+    slices: tuple[int, ...], continues: list[bool]
+) -> None:
+    judge = ScriptedJudge()
+    run_scenario(scenario(slices=list(slices)), judge)
+
+    # As in the operator: the proceed into 100 % (stable serves nothing) is the last
+    # chance for a comparison that leans worse to settle.
+    assert [context.comparison_continues for context, _ in judge.seen] == continues
+    assert [context.promotes for context, _ in judge.seen][-1] is True
+
+
 def test_first_fault_is_the_first_worsening_canary_event_reached() -> None:
     sc = scenario(
         expect="rollback",

@@ -229,7 +229,14 @@ def _context(
         window_index=window_index,
         elapsed_s=now_s,
         promotes=slice_index == len(scenario.slices) - 1,  # the simulator judges at 100 % too
+        comparison_continues=_stable_serves_later(scenario, slice_index),
     )
+
+
+def _stable_serves_later(scenario: Scenario, slice_index: int) -> bool:
+    """A later slice still sends stable traffic (so it still compares the two versions)."""
+    later = scenario.slices[slice_index + 1 :]
+    return bool(later) and later[0] < 100
 
 
 def _result(

@@ -51,12 +51,14 @@ def _outcome(test: TestResult | None) -> Outcome | None:
 
 
 def _leaning_worse(comparison: TestResult | None, settings: AnalysisSettings) -> bool:
-    """Evidence that the canary is worse is building (e-value past 1/proceed_alpha).
+    """Evidence that the canary is worse is building (e-value past 1/proceed_alpha): not
+    enough for a rollback, too much to leave behind.
 
-    Not enough for a rollback, but too much to promote on: at 100 % stable serves nothing
-    and the comparison could never finish. A step to a larger slice is another matter: the
-    comparison keeps running there, anytime-valid, and with a larger canary share it gathers
-    the canary's events faster, so it settles sooner either way.
+    It holds only a proceed after which no slice compares the canary with stable any more
+    (at 100 % stable serves nothing): there the comparison could never finish. A step to a
+    slice where stable still serves is another matter: the comparison keeps running there,
+    anytime-valid, and with a larger canary share it gathers the canary's events faster, so
+    it settles sooner either way.
     """
     if comparison is None or comparison.outcome is not Outcome.NOT_YET:
         return False
@@ -64,10 +66,10 @@ def _leaning_worse(comparison: TestResult | None, settings: AnalysisSettings) ->
 
 
 def metric_finding(
-    metric: MetricResult, settings: AnalysisSettings, promotes: bool = True
+    metric: MetricResult, settings: AnalysisSettings, comparison_ends: bool = True
 ) -> Finding:
-    """What one metric's results call for on their own; `promotes`: a proceed ends the
-    rollout (see `_leaning_worse`)."""
+    """What one metric's results call for on their own; `comparison_ends`: no later slice
+    compares the canary with stable (see `_leaning_worse`)."""
     bound, stable_bound, comparison = metric.bound, metric.stable_bound, metric.comparison
     worse = _outcome(comparison) is Outcome.FAIL
     if bound is not None and bound.outcome is Outcome.FAIL:
@@ -96,7 +98,11 @@ def metric_finding(
             f"{metric.name}: informational, no test configured.",
             summary.INFORMATIONAL,
         )
-    if vouching.outcome is Outcome.PASS and promotes and _leaning_worse(comparison, settings):
+    if (
+        vouching.outcome is Outcome.PASS
+        and comparison_ends
+        and _leaning_worse(comparison, settings)
+    ):
         assert comparison is not None
         return Finding(Action.HOLD, f"{metric.name}: {comparison.message}", summary.LEANING)
     if vouching.outcome is Outcome.PASS:
@@ -151,7 +157,8 @@ class RulesJudge:
         metrics, new_state = evaluate_window(
             settings, state, context.slice_index, window, context.promotes
         )
-        findings = [metric_finding(metric, settings, context.promotes) for metric in metrics]
+        comparison_ends = not context.comparison_continues
+        findings = [metric_finding(metric, settings, comparison_ends) for metric in metrics]
         brief_findings = list(findings)
         pods = pod_action(*context.pods)
         if pods is not None:

@@ -37,6 +37,9 @@ class DecisionContext:
     # A proceed now ends the rollout (no later slice watches the canary). True unless the
     # caller knows a larger slice follows: the strict reading is the safe default.
     promotes: bool = True
+    # Stable still serves at a later slice, so the canary-versus-stable comparison keeps
+    # gathering evidence after a proceed. False unless the caller knows: the strict reading.
+    comparison_continues: bool = False
     # Each version's pods at the end of the window (canary, stable); None: not read.
     pods: tuple[PodHealth | None, PodHealth | None] = (None, None)
 

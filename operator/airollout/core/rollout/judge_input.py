@@ -82,6 +82,7 @@ def decision_context(
     machine: MachineSpec, status: AIRolloutStatus, elapsed_s: float = 0.0
 ) -> DecisionContext:
     """Where the rollout stands for the window now judged: what the judge and record see."""
+    promotes = _next_slice_promotes(machine, status)
     return DecisionContext(
         rollout=machine.name,
         namespace=machine.namespace,
@@ -90,7 +91,9 @@ def decision_context(
         weight=status.weight,
         window_index=status.windows_at_slice + 1,
         elapsed_s=elapsed_s,
-        promotes=_next_slice_promotes(machine, status),
+        promotes=promotes,
+        # A proceed that does not promote steps to a slice below 100 %, judged again there.
+        comparison_continues=not promotes,
     )
 
 
