@@ -19,6 +19,7 @@ from typing import Any
 import kopf
 
 from airollout.controller import telemetry
+from airollout.controller.own_writes import OwnWrites
 from airollout.controller.reconcile import Reconciler, at_rest
 from airollout.controller.sense import OwnerLookup
 from airollout.controller.snapshot import load
@@ -95,6 +96,8 @@ def build_registry(
     # Reconciles mostly wait on the API server, not the CPU: a rollout is reconciled once a
     # second only if this many can wait at once (200 rollouts, up to a second each).
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile")
+    own_writes = OwnWrites()
+    wants = wants_ticks(reconciler.default_prometheus)
 
     @kopf.timer(
         *resource,
@@ -102,22 +105,29 @@ def build_registry(
         interval=tick_seconds,
         sharp=True,  # a slow reconcile does not push every later tick back
         backoff=tick_seconds,
-        when=wants_ticks(reconciler.default_prometheus),
+        when=wants,
         registry=registry,
     )
     async def tick(**kwargs: Any) -> None:
-        index, body = kwargs["rollouts_by_target"], kwargs["body"]
+        index = kwargs["rollouts_by_target"]
         latest["index"] = index  # kopf's live index: the phase counts stay current
         telemetry.TICKS.inc()
+        body = own_writes.freshest(kwargs["body"])
         await asyncio.sleep(seconds_to_window_end(body, time.time(), tick_seconds))
+        body = own_writes.freshest(kwargs["body"])  # the watch may have caught up meanwhile
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(pool, reconciler.reconcile, body, owner_lookup(index))
+        wrote = await loop.run_in_executor(pool, reconciler.reconcile, body, owner_lookup(index))
+        if wrote is not None:
+            own_writes.wrote(wrote.over, wrote.object)
+            if not wants(body=wrote.object):
+                own_writes.forget(kwargs["body"]["metadata"]["uid"])  # at rest: no more ticks
 
     @kopf.on.delete(*resource, backoff=tick_seconds, registry=registry)
     def deleted(**kwargs: Any) -> None:
         if not reconciler.release(kwargs["body"]):
             raise kopf.TemporaryError("traffic is going back to stable", delay=tick_seconds)
         reconciler.judge.forget(kwargs["namespace"], kwargs["name"])
+        own_writes.forget(kwargs["body"]["metadata"]["uid"])
 
     @kopf.on.cleanup(registry=registry)
     def close_clients(**_: Any) -> None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, assert_never
+from typing import Any, NamedTuple, assert_never
 
 from kubernetes import client
 
@@ -60,6 +60,11 @@ log = logging.getLogger("airollout.controller")
 RELEASE_DEADLINE_S = 60.0
 
 
+class Written(NamedTuple):
+    over: str  # the resourceVersion read, the write's precondition
+    object: Mapping[str, Any]  # the API server's answer to the last write
+
+
 @dataclass
 class Reconciler:
     custom: client.CustomObjectsApi
@@ -69,11 +74,13 @@ class Reconciler:
     default_prometheus: str | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def reconcile(self, body: Any, owner_of: OwnerLookup) -> None:
+    def reconcile(self, body: Any, owner_of: OwnerLookup) -> Written | None:
+        """One reconcile; what it wrote over and the object its last write left (None if
+        it wrote nothing), which the next tick may use while kopf's watch lags behind."""
         rollout = load(body, self.default_prometheus)
         if at_rest(rollout):
             self.actor.forget(rollout.ref.uid)
-            return
+            return None
         started = time.monotonic()
         run = _Run(self, rollout, self.clock())
         sensed = self.sensor.interventions(rollout, owner_of)
@@ -84,19 +91,21 @@ class Reconciler:
             reply = self.actor.follow_through(rollout)
             run.feed_all(self.sensor.follow_ups(rollout, reply))
         run.flush_pending()
-        version: str | None = rollout.resource_version
+        written: Mapping[str, Any] | None = None
         if run.changed:
-            version = self._persist(rollout, run.status)
-            if version is None:
-                return  # someone wrote first: the next tick starts again from what they wrote
+            written = self._persist(rollout, run.status)
+            if written is None:
+                return None  # someone wrote first: the next tick starts from what they wrote
         self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred], run.status)
         if run.changed:
             self.actor.log_waiting(rollout, run.status)  # after the status: it holds them
         if rollout.requested_action is not None:
-            self._clear_request(rollout, version)
+            version = _version_of(written) if written is not None else rollout.resource_version
+            written = self._clear_request(rollout, version) or written
         if run.status.phase in TERMINAL_PHASES and run.status.awaiting is None:
             self.actor.forget(rollout.ref.uid)
         telemetry.RECONCILE_SECONDS.observe(time.monotonic() - started)
+        return Written(rollout.resource_version, written) if written is not None else None
 
     def release(self, body: Any) -> bool:
         """The AIRollout is being deleted: put traffic back on stable first; True once done.
@@ -129,8 +138,9 @@ class Reconciler:
         self.actor.forget(rollout.ref.uid)
         return True
 
-    def _persist(self, rollout: LoadedRollout, status: AIRolloutStatus) -> str | None:
-        """Write the status on the version read; the new resourceVersion, None if it lost."""
+    def _persist(self, rollout: LoadedRollout, status: AIRolloutStatus) -> Mapping[str, Any] | None:
+        """Write the status on the version read; the API server's answer (the object as
+        written), None if it lost."""
         body = {
             "metadata": {"resourceVersion": rollout.resource_version},
             "status": status.model_dump(mode="json", by_alias=True),
@@ -146,15 +156,18 @@ class Reconciler:
             raise
         if status.phase is not rollout.status.phase:
             telemetry.PHASE_CHANGES.labels(phase=status.phase.value).inc()
-        return str(written["metadata"]["resourceVersion"])
+        return _object(written)
 
-    def _clear_request(self, rollout: LoadedRollout, version: str | None) -> None:
+    def _clear_request(
+        self, rollout: LoadedRollout, version: str | None
+    ) -> Mapping[str, Any] | None:
         """Remove the request just answered, only if nothing was written since: a 409 means
-        the object changed (perhaps a newer request), which the next tick reads and answers."""
+        the object changed (perhaps a newer request), which the next tick reads and answers.
+        The object written; None when it was not."""
         annotations = {ACTION_ANNOTATION: None, ACTION_BY_ANNOTATION: None}
         patch = {"metadata": {"resourceVersion": version, "annotations": annotations}}
         try:
-            self.custom.patch_namespaced_custom_object(
+            written: Any = self.custom.patch_namespaced_custom_object(
                 GROUP, VERSION, rollout.ref.namespace, PLURAL, rollout.ref.name, patch
             )
         except client.ApiException as error:
@@ -162,6 +175,8 @@ class Reconciler:
                 log.info("%s/%s: changed since read; request left for next tick", *_names(rollout))
             elif error.status != 404:
                 raise
+            return None
+        return written if isinstance(written, Mapping) else None
 
 
 class _Run:
@@ -233,6 +248,17 @@ def at_rest(rollout: LoadedRollout) -> bool:
         and status.observed_generation == rollout.view.generation
         and not status.pending_records
     )
+
+
+def _object(answer: Any) -> Mapping[str, Any]:
+    """A write's answer: the object as written (at least its metadata.resourceVersion)."""
+    if not isinstance(answer, Mapping):
+        raise TypeError(f"the API server answered a write with {type(answer).__name__}")
+    return answer
+
+
+def _version_of(written: Mapping[str, Any]) -> str:
+    return str(written["metadata"]["resourceVersion"])
 
 
 def _names(rollout: LoadedRollout) -> tuple[str, str]:
