@@ -175,7 +175,9 @@ def retry_after_s(headers: Mapping[str, str], now: float) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Failure:
+class CallFailure:
+    """Why a call gave no completion: the judge's, and the selection advisor's too."""
+
     message: str
     retryable: bool
     status: int | None = None
@@ -241,7 +243,7 @@ class LLMJudge:
     def _endpoint(self) -> tuple[str | None, str]:
         return (self.settings.base_url, self.settings.model)
 
-    def _step_down(self, refused: AnswerFormat, failure: _Failure) -> None:
+    def _step_down(self, refused: AnswerFormat, failure: CallFailure) -> None:
         weaker = ANSWER_FORMATS[ANSWER_FORMATS.index(refused) + 1]
         log.info(
             "LLM endpoint refused response_format %s (%s); asking for %s from now on",
@@ -301,7 +303,7 @@ class LLMJudge:
 
     def _attempt(
         self, messages: Sequence[Mapping[str, str]], timeout_s: float, answer_format: AnswerFormat
-    ) -> ChatCompletion | _Failure:
+    ) -> ChatCompletion | CallFailure:
         try:
             return self._client.chat.completions.create(
                 model=self.settings.model,
@@ -312,12 +314,12 @@ class LLMJudge:
                 timeout=timeout_s,
             )
         except openai.APITimeoutError:
-            return _Failure(f"timed out after {timeout_s:.1f}s", retryable=True)
+            return CallFailure(f"timed out after {timeout_s:.1f}s", retryable=True)
         except openai.APIConnectionError as exc:
-            return _Failure(f"connection error: {exc}", retryable=True)
+            return CallFailure(f"connection error: {exc}", retryable=True)
         except openai.APIStatusError as exc:
             status = exc.response.status_code
-            return _Failure(
+            return CallFailure(
                 f"HTTP {status}: {exc.message}",
                 retryable=status in RETRYABLE_STATUS or status >= 500,
                 status=status,
@@ -325,11 +327,11 @@ class LLMJudge:
                 body=exc.response.text[:2000],
             )
         except openai.OpenAIError as exc:  # e.g. a body that is not a completion at all
-            return _Failure(f"invalid response: {type(exc).__name__}: {exc}", retryable=False)
+            return CallFailure(f"invalid response: {type(exc).__name__}: {exc}", retryable=False)
         except ValueError as exc:  # the client decodes the body itself; it may not be JSON
-            return _Failure(f"malformed response body: {exc}", retryable=False)
+            return CallFailure(f"malformed response body: {exc}", retryable=False)
 
-    def _wait_s(self, attempt: int, failure: _Failure) -> float:
+    def _wait_s(self, attempt: int, failure: CallFailure) -> float:
         if failure.wait_s is not None:
             return min(failure.wait_s, self.settings.retry_after_max_s)
         ceiling = min(

@@ -19,8 +19,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from airollout.adapters.llm.openai_judge import (
     ANSWER_FORMATS,
     AnswerFormat,
+    CallFailure,
     LLMSettings,
-    _Failure,
 )
 from airollout.core.judge.prompt import redact
 from airollout.core.selection.advisor import ADVICE_SCHEMA
@@ -88,7 +88,7 @@ def _attempt(
     messages: Sequence[Mapping[str, str]],
     answer_format: AnswerFormat,
     timeout_s: float,
-) -> AdvisorReply | _Failure:
+) -> AdvisorReply | CallFailure:
     try:
         response = client.chat.completions.create(
             model=settings.model,
@@ -102,7 +102,7 @@ def _attempt(
         return AdvisorReply(None, f"timed out after {timeout_s:.1f}s")
     except openai.APIStatusError as exc:
         status = exc.response.status_code
-        return _Failure(f"HTTP {status}: {exc.message}", False, status, body=exc.response.text)
+        return CallFailure(f"HTTP {status}: {exc.message}", False, status, body=exc.response.text)
     except (openai.OpenAIError, ValueError) as exc:  # connection, or a body that is not JSON
         return AdvisorReply(None, f"{type(exc).__name__}: {exc}")
     if not response.choices:
