@@ -27,7 +27,7 @@ from airollout.adapters.traffic.registry import router_for
 from airollout.adapters.traffic.router import TrafficRouter
 from airollout.adapters.traffic.target_annotations import promoted_revision
 from airollout.controller.act import Actor
-from airollout.controller.decide import WindowJudge
+from airollout.controller.decide import POD_READS, WindowJudge
 from airollout.controller.decision_retention import (
     DEFAULT_RETENTION,
     RetentionSweep,
@@ -107,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"airollout operator: {error}", file=sys.stderr)
         return 2
-    clients = operator_clients(args.kubeconfig, args.context, connections=args.workers)
+    # Each reconcile thread and each window's pod read may hold a connection at once.
+    connections = args.workers + POD_READS
+    clients = operator_clients(args.kubeconfig, args.context, connections=connections)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
     deployments = DeploymentCache(clients.api)
     for namespace in args.namespace or ():

@@ -42,8 +42,9 @@ ProviderFactory = Callable[[AnalysisSpec], MetricsProvider | None]
 # A client untouched this long is closed even if a rollout still names it: a finished
 # rollout that is never deleted asks nothing more, and its pool should not stay open.
 LLM_CLIENT_IDLE_S = 900.0
-# Windows whose pods are read at once, beside their metric queries.
-POD_READS = 8
+# Windows whose pods are read at once, beside their metric queries: hundreds of windows end
+# in the same second, and eight at once queued their reads for seconds.
+POD_READS = 32
 PodReadings = tuple[PodHealth | None, PodHealth | None]
 
 

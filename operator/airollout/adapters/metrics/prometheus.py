@@ -24,6 +24,7 @@ import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from prometheus_client import Histogram as PrometheusHistogram
+from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from airollout.adapters.metrics import queries, results
@@ -45,9 +46,13 @@ _CAUSED_BY = re.compile(r"Caused by \w+\((.*)\)\)?\Z", re.DOTALL)
 _MAX_ERROR_TEXT = 300
 
 SampleFields = dict[str, Any]  # keyword arguments of one Sample, filled query by query
-# Queries of one provider in flight at once, across every rollout's window: below the HTTP
-# pool's 10 connections, so none is opened and thrown away.
-QUERY_CONCURRENCY = 8
+# Queries of one provider in flight at once from its own threads, across every rollout's
+# window. Hundreds of windows end in the same second; eight at once queued them for seconds.
+QUERY_CONCURRENCY = 24
+# Connections kept open to one Prometheus: its query threads plus each window's first query,
+# made from a reconcile thread (up to the operator's 64 at once). Fewer (requests' default
+# is 10) opens and throws away a connection per query beyond them.
+HTTP_CONNECTIONS = 96
 
 
 class _UnreachableError(Exception):
@@ -188,11 +193,14 @@ class PrometheusProvider:
         self.address = address.rstrip("/")
         self.shown_address = _without_credentials(self.address)
         self.timeout_s = timeout_s
+        session = requests.Session()
+        no_retries = Retry(total=0, read=False)
         self._client = PrometheusConnect(
-            url=self.address,
-            timeout=timeout_s,
-            retry=Retry(total=0, read=False),
+            url=self.address, timeout=timeout_s, retry=no_retries, session=session
         )
+        # Mounted after the client's own adapter for the address, which it replaces.
+        adapter = HTTPAdapter(max_retries=no_retries, pool_maxsize=HTTP_CONNECTIONS)
+        session.mount(self.address, adapter)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="prometheus")
 
     def read_window(self, query: WindowQuery) -> WindowData:
