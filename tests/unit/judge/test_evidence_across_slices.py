@@ -120,15 +120,24 @@ def test_a_breach_that_shows_only_at_a_later_slice_is_rolled_back_there() -> Non
     assert verdict.action is Action.ROLLBACK
 
 
-def _leaning_errors() -> MetricResult:
+def _leaning_errors(evidence: float = 8.0) -> MetricResult:
     passing = TestResult("bound-anytime", Outcome.PASS, 0.003, 0.005, 0.2, "below")
-    leaning = TestResult("msprt-rate-ratio", Outcome.NOT_YET, 2.5, 1.1, 8.0, "leaning")
+    leaning = TestResult("msprt-rate-ratio", Outcome.NOT_YET, 2.5, 1.1, evidence, "leaning")
     return MetricResult("errors", MetricKind.ERROR_RATE, 0.003, 0.001, 5e3, 5e4, passing, leaning)
 
 
+@pytest.mark.parametrize(("evidence", "action"), [(1.99, Action.PROCEED), (2.0, Action.HOLD)])
+def test_data_that_favour_a_worse_canary_two_to_one_hold_the_last_comparison(
+    evidence: float, action: Action
+) -> None:
+    finding = metric_finding(_leaning_errors(evidence), comparison_ends=True)
+
+    assert finding.action is action
+
+
 def test_a_canary_leaning_worse_is_stepped_while_stable_serves_but_not_past_that() -> None:
-    stepped = metric_finding(_leaning_errors(), COMPARED, comparison_ends=False)
-    last_comparison = metric_finding(_leaning_errors(), COMPARED, comparison_ends=True)
+    stepped = metric_finding(_leaning_errors(), comparison_ends=False)
+    last_comparison = metric_finding(_leaning_errors(), comparison_ends=True)
 
     assert stepped.action is Action.PROCEED
     assert last_comparison.action is Action.HOLD

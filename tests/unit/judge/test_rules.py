@@ -183,8 +183,8 @@ def _errors_metric(comparison_evidence: float) -> MetricResult:
 
 
 def test_a_passing_bound_does_not_proceed_while_evidence_of_a_worse_canary_builds() -> None:
-    assert metric_finding(_errors_metric(8.0), SETTINGS).action is Action.HOLD
-    assert metric_finding(_errors_metric(1.5), SETTINGS).action is Action.PROCEED
+    assert metric_finding(_errors_metric(8.0)).action is Action.HOLD
+    assert metric_finding(_errors_metric(1.5)).action is Action.PROCEED
 
 
 def _latency_step(requests: float, slow: float) -> dict[str, Sample]:
