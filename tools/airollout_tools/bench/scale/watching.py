@@ -14,6 +14,7 @@ from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
 from airollout.core.resource.crd import GROUP, PLURAL, VERSION
+from airollout.core.rollout.keys import is_weight_key
 from airollout.core.rollout.timeline import from_rfc3339
 from airollout_tools.bench.scale.settings import FINISHED_PHASES
 
@@ -25,7 +26,7 @@ class DecisionWatch:
     window_ends: dict[tuple[str, str], datetime] = field(default_factory=dict)
     decided: dict[tuple[str, str], tuple[datetime, datetime]] = field(default_factory=dict)
     phases: dict[str, str] = field(default_factory=dict)
-    # (name, weight) -> first seen at that weight with no router change awaited: applied.
+    # (name, weight) -> first seen at that weight with no weight change awaited: applied.
     settled: dict[tuple[str, int], datetime] = field(default_factory=dict)
     # (name, decision key) -> the weight it was made at, for its next weight's sighting.
     decided_at_weight: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -47,8 +48,11 @@ class DecisionWatch:
                     if decision.get("action") == "proceed":
                         at_weight = decision.get("weight", 0)
                         self.decided_at_weight.setdefault((name, decision["key"]), at_weight)
-            if not status.get("awaiting"):
-                # Promoted is the last weight applied, whatever the status says after.
+            awaiting = status.get("awaiting")
+            if not awaiting or not is_weight_key(awaiting):
+                # Awaiting the promotion means the last weight is applied: the status then
+                # asks for the promote at once, so waiting for no awaiting at all measured
+                # the whole promotion. Promoted is the last weight applied, whatever follows.
                 weight = 100 if status.get("phase") == "Succeeded" else status.get("weight", 0)
                 self.settled.setdefault((name, weight), seen)
 
