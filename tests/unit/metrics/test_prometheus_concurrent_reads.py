@@ -1,4 +1,6 @@
-"""A window's queries run at once (bounded), and each answer still lands in its own field."""
+"""A window's queries run at once (bounded), each answer still lands in its own field, and
+bursts of queries keep their connections to Prometheus: the next burst reuses them instead
+of opening (and throwing away) one per query beyond requests' default ten."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,14 +34,19 @@ METRICS = tuple(
 )
 
 
+# More than requests' default pool of 10, as hundreds of windows ending together are.
+AT_ONCE = 30
+
+
 class _CountingPrometheus(ThreadingHTTPServer):
-    """Answers every query after a pause, counting how many are in flight at once."""
+    """Keep-alive answers after a pause, counting how many are in flight at once and how many
+    connections clients opened."""
 
     daemon_threads = True
 
     def __init__(self, pause_s: float) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.pause_s, self.in_flight, self.most = pause_s, 0, 0
+        self.pause_s, self.in_flight, self.most, self.connections = pause_s, 0, 0, 0
         self.lock = threading.Lock()
 
     @property
@@ -47,7 +55,13 @@ class _CountingPrometheus(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Prometheus answers
     server: _CountingPrometheus
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.connections += 1
 
     def do_GET(self) -> None:
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))["query"]
@@ -101,3 +115,16 @@ def test_the_queries_after_the_first_run_at_once_within_the_bound(
     for n, metric in enumerate(METRICS):
         assert data.observation.canary[metric.name].value == n + 0.5
         assert data.observation.stable[metric.name].value == n
+
+
+def test_a_second_burst_of_queries_reuses_the_first_bursts_connections(
+    prometheus: _CountingPrometheus,
+) -> None:
+    provider = PrometheusProvider(prometheus.url)
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as callers:
+        for _ in range(2):
+            answers = list(
+                callers.map(lambda _: provider.instant_query('m1{d="web"}', 0.0), range(AT_ONCE))
+            )
+            assert all(answer[0]["value"][1] == "1.0" for answer in answers)
+    assert prometheus.connections <= AT_ONCE, "the second burst opened connections of its own"
