@@ -31,8 +31,7 @@ class OwnWrites:
 
     def freshest(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
         """Our written object when `body` (kopf's view) is a version it replaced, else `body`."""
-        meta = body.get("metadata") or {}
-        uid, version = str(meta.get("uid")), str(meta.get("resourceVersion"))
+        uid, version = _identity(body)
         replaced, written = self._newest.get(uid, ((), body))
         if version in replaced:
             return written
@@ -45,13 +44,12 @@ class OwnWrites:
         view shows after the reconcile: that view changes as its watch goes on."""
         if written is None or "spec" not in written:
             return  # no write, or an answer that is not the whole object: kopf's view serves
-        meta = written.get("metadata") or {}
-        uid, version = str(meta.get("uid")), str(meta.get("resourceVersion"))
+        uid, version = _identity(written)
         if version == over:
             return  # a write that changed nothing: kopf's view is already current
         replaced: tuple[str, ...] = ()
         previous = self._newest.get(uid)
-        if previous is not None and _version(previous[1]) == over:
+        if previous is not None and _identity(previous[1])[1] == over:
             replaced = previous[0]  # written on our newest write: the older ones stay older
         self._newest[uid] = ((*replaced, over)[-self.versions_kept :], written)
 
@@ -62,5 +60,7 @@ class OwnWrites:
         return len(self._newest)
 
 
-def _version(body: Mapping[str, Any]) -> str:
-    return str((body.get("metadata") or {}).get("resourceVersion"))
+def _identity(body: Mapping[str, Any]) -> tuple[str, str]:
+    """The object's uid and resourceVersion."""
+    meta = body.get("metadata") or {}
+    return str(meta.get("uid")), str(meta.get("resourceVersion"))
