@@ -14,6 +14,7 @@ from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.kubernetes.deployments import DeploymentAPI
 from airollout.adapters.traffic.replica_ratio import ReplicaRatioRouter
 from airollout.adapters.traffic.router import RolloutTarget
+from airollout.adapters.traffic.target_annotations import PREFIX
 from airollout.core.resource.spec import AIRolloutSpec
 from airollout_tools.bench.scale.workloads import pause_deployment
 
@@ -105,11 +106,19 @@ def test_a_stale_read_makes_the_router_retry_never_forget_another_rollouts_recor
     )
     mine = RolloutTarget(namespace, "first", "uid-first", spec)
     router = ReplicaRatioRouter(kube_api, cache)
-    router.set_weight(mine, 50)  # writes this rollout's record on the target
-    annotations = apps.read_namespaced_deployment("web", namespace).metadata.annotations
+
+    def recorded() -> dict[str, str]:
+        # Writes this rollout's record on the target. A write on a version the cache has not
+        # caught up on (the controller-manager's first update) loses a 409 and writes no
+        # record; the next call carries on, as the operator's next tick would.
+        router.set_weight(mine, 50)
+        return _ours(apps.read_namespaced_deployment("web", namespace).metadata.annotations)
+
+    annotations = eventually(recorded, SECONDS, "this rollout's record on the target")
     eventually(
         lambda: (
-            (cache.lookup(namespace, "web")[1] or {})["metadata"].get("annotations") == annotations
+            _ours((cache.lookup(namespace, "web")[1] or {})["metadata"].get("annotations"))
+            == annotations
         ),
         SECONDS,
         "the record seen in the cache",
@@ -121,8 +130,14 @@ def test_a_stale_read_makes_the_router_retry_never_forget_another_rollouts_recor
     apps.patch_namespaced_deployment("web", namespace, {"metadata": {"annotations": other}})
 
     assert router.rollback(mine) is False  # 409 on the stale version: try again later
-    kept = apps.read_namespaced_deployment("web", namespace).metadata.annotations
+    kept = _ours(apps.read_namespaced_deployment("web", namespace).metadata.annotations)
     assert kept == {**annotations, **other}
+
+
+def _ours(annotations: dict[str, str] | None) -> dict[str, str]:
+    """The rollouts' records on a Deployment, without what the controller-manager adds (its
+    revision annotation lands whenever its watch gets to the Deployment)."""
+    return {key: value for key, value in (annotations or {}).items() if key.startswith(PREFIX)}
 
 
 def test_without_list_and_watch_permission_reads_fall_back_to_gets(
