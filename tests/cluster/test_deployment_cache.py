@@ -75,6 +75,32 @@ def test_a_copy_handed_out_is_the_callers_and_an_older_version_never_replaces_a_
     assert int(scaled["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
 
 
+def test_copies_leave_managed_fields_out_and_a_write_of_one_keeps_the_servers(
+    kube_api: client.ApiClient, namespace: str, cache: DeploymentCache, eventually: Eventually
+) -> None:
+    apps, api = client.AppsV1Api(kube_api), DeploymentAPI(kube_api, namespace, cache)
+    _listed(cache, namespace, eventually)
+    api.create(pause_deployment("web", 2))
+
+    def managers() -> set[str]:
+        served = apps.read_namespaced_deployment("web", namespace)
+        return {entry.manager for entry in served.metadata.managed_fields or []}
+
+    eventually(lambda: "kube-controller-manager" in managers(), SECONDS, "a status update")
+    cached = eventually(
+        lambda: (found := cache.lookup(namespace, "web")[1]) and found.get("status") and found,
+        SECONDS,
+        "web seen with a status",
+    )
+    assert "managedFields" not in cached["metadata"]
+
+    cached["spec"]["replicas"] = 3
+    api.replace(cached)  # the router writes what it read, as the canary's template change does
+    assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 3
+    assert "kube-controller-manager" in managers(), "the server's managedFields were kept"
+    assert "managedFields" not in (api.get("web") or {})["metadata"]
+
+
 def test_a_deleted_deployment_is_not_brought_back_by_a_late_answer(
     kube_api: client.ApiClient, namespace: str, cache: DeploymentCache, eventually: Eventually
 ) -> None:

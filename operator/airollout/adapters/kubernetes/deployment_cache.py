@@ -16,8 +16,8 @@ state before it.
 
 from __future__ import annotations
 
-import copy
 import logging
+import pickle
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -77,7 +77,7 @@ class DeploymentCache:
             if not space.synced:
                 return False, None
             found = space.items.get(name)
-        return True, copy.deepcopy(found) if found is not None else None
+        return True, _copy(found) if found is not None else None
 
     def watch(self, namespace: str) -> None:
         """Start following `namespace` now, rather than at its first lookup."""
@@ -97,7 +97,7 @@ class DeploymentCache:
         with self._lock:
             space = self._namespaces.get(metadata.get("namespace", ""))
             if space is not None and space.synced and metadata.get("uid") not in space.deleted:
-                _keep_newer(space.items, copy.deepcopy(deployment))
+                _keep_newer(space.items, _held(_copy(deployment)))
 
     def synced(self, namespace: str) -> bool:
         with self._lock:
@@ -145,7 +145,7 @@ class DeploymentCache:
 
     def _list(self, namespace: str) -> str:
         listed: Any = self._objects.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
-        items = {item["metadata"]["name"]: item for item in listed.get("items", [])}
+        items = {item["metadata"]["name"]: _held(item) for item in listed.get("items", [])}
         with self._lock:
             space = self._namespaces[namespace]
             space.items, space.synced = items, True
@@ -191,7 +191,7 @@ class DeploymentCache:
         with self._lock:
             space = self._namespaces[namespace]
             if kind in ("ADDED", "MODIFIED"):
-                _keep_newer(space.items, obj)
+                _keep_newer(space.items, _held(obj))
             elif kind == "DELETED":
                 space.items.pop(obj["metadata"]["name"], None)
                 space.deleted.append(obj["metadata"].get("uid", ""))
@@ -206,6 +206,22 @@ def _reason(error: Exception) -> str:
     if isinstance(error, client.ApiException):
         return f"{error.status} {error.reason}"  # its str() carries every header
     return repr(error)
+
+
+def _held(deployment: Deployment) -> Deployment:
+    """The Deployment as the cache keeps it: without managedFields, which nothing here reads
+    and which were most of each copy handed out. A write of a copy leaves the server's
+    as they are (an update that omits them keeps them)."""
+    deployment.get("metadata", {}).pop("managedFields", None)
+    return deployment
+
+
+def _copy(deployment: Deployment) -> Deployment:
+    """A deep copy. Deployments are plain JSON data, which pickle copies exactly, in about
+    a quarter of `copy.deepcopy`'s time: the copy a lookup hands out was the router's
+    largest cost at hundreds of rollouts."""
+    copied: Deployment = pickle.loads(pickle.dumps(deployment, pickle.HIGHEST_PROTOCOL))
+    return copied
 
 
 def _keep_newer(items: dict[str, Deployment], deployment: Deployment) -> None:
