@@ -232,7 +232,7 @@ NEEDED = [
     *[(verb, "configmaps") for verb in ("get", "list", "create", "patch", "delete")],
     *[(verb, "events") for verb in ("get", "create", "patch")],
     *[(verb, "jobs.batch") for verb in ("get", "create")],
-    ("list", "pods"),
+    *[(verb, "pods") for verb in ("list", "watch")],
     ("get", "secrets/llm-key"),
 ]
 # What it must never do where it watches.

@@ -85,7 +85,7 @@ Secrets: get only, only the named LLM key Secrets.
   verbs: ["get", "create"]
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["list"]
+  verbs: ["list", "watch"]
 {{- with .Values.llm.apiKeySecrets }}
 - apiGroups: [""]
   resources: ["secrets"]

@@ -22,6 +22,7 @@ from airollout.adapters.kubernetes.decision_log import DecisionLog
 from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.kubernetes.events import EventRecorder
 from airollout.adapters.kubernetes.jobs import Jobs
+from airollout.adapters.kubernetes.pod_cache import PodCache
 from airollout.adapters.metrics.registry import provider_for
 from airollout.adapters.traffic.registry import router_for
 from airollout.adapters.traffic.router import TrafficRouter
@@ -46,9 +47,13 @@ log = logging.getLogger("airollout.controller")
 
 
 def build_reconciler(
-    clients: KubeClients, prometheus_url: str | None, deployments: DeploymentCache | None = None
+    clients: KubeClients,
+    prometheus_url: str | None,
+    deployments: DeploymentCache | None = None,
+    pods: PodCache | None = None,
 ) -> Reconciler:
-    """`deployments`: where the targets and canaries are read from (a watch), not GETs."""
+    """`deployments` and `pods`: where the targets, canaries and their pods are read from
+    (watches), not GETs and LISTs."""
 
     @cache
     def routers(kind: Router) -> TrafficRouter:
@@ -59,7 +64,10 @@ def build_reconciler(
         custom=clients.custom,
         sensor=Sensor(clients.apps, routers, jobs, deployments),
         judge=WindowJudge(
-            clients.core, lambda spec: provider_for(spec, prometheus_url), deployments=deployments
+            clients.core,
+            lambda spec: provider_for(spec, prometheus_url),
+            deployments=deployments,
+            pods=pods,
         ),
         actor=Actor(
             routers,
@@ -111,10 +119,11 @@ def run(args: argparse.Namespace) -> int:
     connections = args.workers + POD_READS
     clients = operator_clients(args.kubeconfig, args.context, connections=connections)
     prometheus_url = args.prometheus_url or os.environ.get("PROMETHEUS_URL") or None
-    deployments = DeploymentCache(clients.api)
+    deployments, pods = DeploymentCache(clients.api), PodCache(clients.api)
     for namespace in args.namespace or ():
         deployments.watch(namespace)  # listed before the first tick asks
-    reconciler = build_reconciler(clients, prometheus_url, deployments)
+        pods.watch(namespace)
+    reconciler = build_reconciler(clients, prometheus_url, deployments, pods)
     sweep = RetentionSweep(
         DecisionLog(clients.core), args.decision_log_retention, args.namespace or ()
     )

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from kubernetes import client
 
 from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
+from airollout.adapters.kubernetes.pod_cache import PodCache
 from airollout.adapters.kubernetes.pods import PodReader
 from airollout.adapters.kubernetes.secrets import secret_value
 from airollout.adapters.llm.openai_judge import LLMJudge, LLMSettings
@@ -153,10 +154,11 @@ class WindowJudge:
         providers: ProviderFactory,
         llm_clients: LLMClients | None = None,
         deployments: DeploymentCache | None = None,
+        pods: PodCache | None = None,
     ) -> None:
         self.core, self.providers = core, providers
         # Without a cluster (the unit tests' fakes) the pods are not read.
-        self.pods = PodReader(core.api_client, deployments) if core is not None else None
+        self.pods = PodReader(core.api_client, deployments, pods) if core is not None else None
         self._pod_reads = ThreadPoolExecutor(max_workers=POD_READS, thread_name_prefix="pods")
         self.llm_clients = llm_clients if llm_clients is not None else LLMClients()
 

@@ -17,6 +17,7 @@ from kubernetes import client
 
 from airollout.adapters.kubernetes.deployment_cache import DeploymentCache
 from airollout.adapters.kubernetes.deployments import DeploymentAPI
+from airollout.adapters.kubernetes.pod_cache import PodCache
 from airollout.adapters.traffic.router import RouterError
 from airollout.core.analysis.pods import PodHealth
 from airollout.core.resource.names import VERSION_LABEL
@@ -27,20 +28,24 @@ Pod = dict[str, Any]  # as the API server's JSON has it
 
 
 class PodReader:
-    def __init__(self, api: client.ApiClient, deployments: DeploymentCache | None = None) -> None:
-        """`deployments`: a watch-backed cache the two Deployments' selectors are read from."""
+    def __init__(
+        self,
+        api: client.ApiClient,
+        deployments: DeploymentCache | None = None,
+        pods: PodCache | None = None,
+    ) -> None:
+        """`deployments`: a watch-backed cache the two Deployments' selectors are read from;
+        `pods`: one the pods are counted from (a namespace it does not know yet is LISTed)."""
         self.api, self.core, self.cache = api, client.CoreV1Api(api), deployments
+        self.pod_cache = pods
 
     def health(
         self, namespace: str, canary: str, stable: str
     ) -> tuple[PodHealth | None, PodHealth | None]:
         """(canary, stable) pod health for the two Deployments' pods."""
-        return (
-            self._version(namespace, canary, f"{VERSION_LABEL}=canary"),
-            self._version(namespace, stable, f"!{VERSION_LABEL}"),
-        )
+        return self._version(namespace, canary, True), self._version(namespace, stable, False)
 
-    def _version(self, namespace: str, deployment: str, extra: str) -> PodHealth | None:
+    def _version(self, namespace: str, deployment: str, canary: bool) -> PodHealth | None:
         try:
             found = DeploymentAPI(self.api, namespace, self.cache).get(deployment)
             if found is None:
@@ -49,8 +54,7 @@ class PodReader:
             labels = found.get("spec", {}).get("selector", {}).get("matchLabels") or {}
             if not labels:
                 return None  # a selector of expressions only: not read rather than misread
-            selector = ",".join([*(f"{k}={v}" for k, v in sorted(labels.items())), extra])
-            pods = self._list(namespace, selector)
+            pods = self._pods(namespace, labels, canary)
         except (
             RouterError,
             client.ApiException,
@@ -64,6 +68,17 @@ class PodReader:
             [pod for pod in pods if not (pod.get("metadata") or {}).get("deletionTimestamp")]
         )
 
+    def _pods(self, namespace: str, labels: Mapping[str, str], canary: bool) -> list[Pod]:
+        """The Deployment's pods (`labels`: its matchLabels) of one version: the canary's
+        carry the version label, stable's do not."""
+        if self.pod_cache is not None:
+            held = self.pod_cache.matching(namespace, lambda pod: _selected(pod, labels, canary))
+            if held is not None:
+                return held
+        version = f"{VERSION_LABEL}=canary" if canary else f"!{VERSION_LABEL}"
+        selector = ",".join([*(f"{k}={v}" for k, v in sorted(labels.items())), version])
+        return self._list(namespace, selector)
+
     def _list(self, namespace: str, selector: str) -> list[Pod]:
         """The pods as JSON: the client's models cost more to build than the rest of the
         judgment at hundreds of rollouts, and four fields are read."""
@@ -72,6 +87,14 @@ class PodReader:
         )
         items: list[Pod] = json.loads(answer.data).get("items") or []
         return items
+
+
+def _selected(pod: Pod, labels: Mapping[str, str], canary: bool) -> bool:
+    """What the LIST's label selector would select."""
+    held = (pod.get("metadata") or {}).get("labels") or {}
+    if any(held.get(key) != value for key, value in labels.items()):
+        return False
+    return held.get(VERSION_LABEL) == "canary" if canary else VERSION_LABEL not in held
 
 
 def pod_health(pods: list[Pod]) -> PodHealth:
