@@ -96,6 +96,9 @@ class Reconciler:
             written = self._persist(rollout, run.status)
             if written is None:
                 return None  # someone wrote first: the next tick starts from what they wrote
+            for end in run.judged_ends:
+                delay = (self.clock() - end).total_seconds()
+                telemetry.DECISION_WRITTEN_SECONDS.observe(max(delay, 0.0))
         self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred], run.status)
         if run.changed:
             self.actor.log_waiting(rollout, run.status)  # after the status: it holds them
@@ -186,6 +189,7 @@ class _Run:
         self.reconciler, self.rollout, self.now = reconciler, rollout, now
         self.status = rollout.status
         self.deferred: list[AfterWrite] = []
+        self.judged_ends: list[datetime] = []  # the windows judged, for the written delay
 
     @property
     def changed(self) -> bool:
@@ -233,6 +237,7 @@ class _Run:
         verdict, evidence = self.reconciler.judge.judge(window)
         delay = (self.reconciler.clock() - window.end).total_seconds()
         telemetry.DECISION_DELAY_SECONDS.observe(max(delay, 0.0))
+        self.judged_ends.append(window.end)
         self.feed(WindowJudged(key=action.window, verdict=verdict))
         self.status = self.status.model_copy(update={"evidence": evidence})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airollout.controller import telemetry
 from tests.support.controller_fakes import Harness, rollout_body
 
 pytestmark = pytest.mark.unit
@@ -108,3 +109,27 @@ def test_a_finished_rollout_with_nothing_awaited_is_not_looked_at_again() -> Non
     harness.body["status"] = {"phase": "Succeeded", "observedGeneration": 1}
     harness.reconcile()
     assert harness.calls == []
+
+
+def _written_count() -> float:
+    samples = telemetry.DECISION_WRITTEN_SECONDS.collect()[0].samples
+    return next(sample.value for sample in samples if sample.name.endswith("_count"))
+
+
+def test_the_written_delay_is_observed_once_per_verdict_and_only_once_written() -> None:
+    lost = Harness()
+    lost.reconcile()
+    lost.reconcile()
+    lost.advance(11)
+    lost.custom.conflict = True
+    before = _written_count()
+    lost.reconcile()  # the window is judged, but its status write loses
+    assert _written_count() == before
+
+    harness = Harness()
+    harness.reconcile()
+    harness.reconcile()
+    assert _written_count() == before, "no verdict yet: nothing observed"
+    harness.advance(11)
+    harness.reconcile()
+    assert _written_count() == before + 1

@@ -18,6 +18,7 @@ TARGET_ROLLOUTS = 200
 # The operator's own histograms the report reads, with what each row is called.
 OPERATOR_HISTOGRAMS = {
     "airollout_decision_delay_seconds": "decision delay (operator's histogram)",
+    "airollout_decision_written_seconds": "verdict's status written (operator's)",
     "airollout_reconcile_seconds": "one reconcile (operator's histogram)",
     "airollout_prometheus_query_seconds": "one Prometheus query (operator's)",
 }
