@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, assert_never
 
 from kubernetes import client
+from prometheus_client import Histogram
 
 from airollout.controller import telemetry
 from airollout.controller.act import Actor, AfterWrite
@@ -96,9 +97,9 @@ class Reconciler:
             written = self._persist(rollout, run.status)
             if written is None:
                 return None  # someone wrote first: the next tick starts from what they wrote
+            written_at = self.clock()
             for end in run.judged_ends:
-                delay = (self.clock() - end).total_seconds()
-                telemetry.DECISION_WRITTEN_SECONDS.observe(max(delay, 0.0))
+                _observe_since(telemetry.DECISION_WRITTEN_SECONDS, end, written_at)
         self.actor.carry_out(rollout, [*sensed.refusals, *run.deferred], run.status)
         if run.changed:
             self.actor.log_waiting(rollout, run.status)  # after the status: it holds them
@@ -235,8 +236,7 @@ class _Run:
             rollout.spec, rollout.view, self.status, action, workloads, rollout.created_at
         )
         verdict, evidence = self.reconciler.judge.judge(window)
-        delay = (self.reconciler.clock() - window.end).total_seconds()
-        telemetry.DECISION_DELAY_SECONDS.observe(max(delay, 0.0))
+        _observe_since(telemetry.DECISION_DELAY_SECONDS, window.end, self.reconciler.clock())
         self.judged_ends.append(window.end)
         self.feed(WindowJudged(key=action.window, verdict=verdict))
         self.status = self.status.model_copy(update={"evidence": evidence})
@@ -253,6 +253,11 @@ def at_rest(rollout: LoadedRollout) -> bool:
         and status.observed_generation == rollout.view.generation
         and not status.pending_records
     )
+
+
+def _observe_since(histogram: Histogram, window_end: datetime, now: datetime) -> None:
+    """The time since a window's end into `histogram`, never below zero."""
+    histogram.observe(max((now - window_end).total_seconds(), 0.0))
 
 
 def _object(answer: Any) -> Mapping[str, Any]:
