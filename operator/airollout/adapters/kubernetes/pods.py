@@ -43,9 +43,12 @@ class PodReader:
         self, namespace: str, canary: str, stable: str
     ) -> tuple[PodHealth | None, PodHealth | None]:
         """(canary, stable) pod health for the two Deployments' pods."""
-        return self._version(namespace, canary, True), self._version(namespace, stable, False)
+        return (
+            self._version(namespace, canary, canary=True),
+            self._version(namespace, stable, canary=False),
+        )
 
-    def _version(self, namespace: str, deployment: str, canary: bool) -> PodHealth | None:
+    def _version(self, namespace: str, deployment: str, *, canary: bool) -> PodHealth | None:
         try:
             found = DeploymentAPI(self.api, namespace, self.cache).get(deployment)
             if found is None:

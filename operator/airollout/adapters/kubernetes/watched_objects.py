@@ -31,7 +31,9 @@ ListCall = Callable[..., Any]
 WATCH_SECONDS = 300
 RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 60.0
-
+# UIDs of deleted objects remembered per namespace, so a write's answer that arrives
+# after the watch saw the object go cannot bring it back.
+TOMBSTONES_KEPT = 256
 
 _Watch: Any = _watch.Watch  # untyped module: one Any rather than an ignore per call
 
@@ -41,11 +43,6 @@ class _RawWatch(_Watch):  # type: ignore[misc]
 
     def get_return_type(self, func: Any) -> None:
         return None
-
-
-# UIDs of deleted objects remembered per namespace, so a write's answer that arrives
-# after the watch saw the object go cannot bring it back.
-TOMBSTONES_KEPT = 256
 
 
 @dataclass
